@@ -1,0 +1,32 @@
+// The seams of the seat engine: an injected clock and an injected durable store.
+
+/** Time as the engine sees it. `now()` is monotonic but expressed as epoch ms. */
+export interface Clock {
+  now(): number
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+/** What is stored for a lease ([LEASE-7], [LEASE-8]). Expiry is not stored: restore restarts it. */
+export interface LeaseRecord {
+  readonly lease: string
+  readonly pack: string
+  readonly holder: string
+  readonly client: string
+  readonly address: string
+  readonly grantedAt: number
+}
+
+/** The engine's view of durability. Each promise resolves once the write is durable. */
+export interface LeaseStore {
+  /** [LEASE-7] durable before the grant is acknowledged */
+  put(record: LeaseRecord): Promise<void>
+  /** [LEASE-7] durable before the release is acknowledged; also used for expiry and revoke */
+  remove(lease: string): Promise<void>
+}
+
+/** A store that keeps nothing: for engine tests and `--state-dir`-less tools. */
+export const memoryStore: LeaseStore = {
+  put: async () => {},
+  remove: async () => {},
+}

@@ -1,0 +1,72 @@
+// The one registry of error codes (fastify style). Every code the server can send or a
+// command can print is here with the sentence a person reads; test/errors.test.ts checks
+// that each one is documented in README.md and that README documents no other.
+
+export const ERRORS = {
+  // [LPF-8] rejections of a License Pack File
+  LPF_MALFORMED: 'the license pack file is not a well-formed LPF',
+  LPF_TOO_LARGE: 'the license pack file is larger than 4 MiB',
+  LPF_SIGNATURE_INVALID: 'the license pack file signature does not verify',
+  LPF_UNTRUSTED_KEY: 'the license pack file is not signed by a configured vendor key',
+  LPF_WRONG_HOST: 'the license pack file is issued for another host',
+  LPF_EXPIRED: 'the license pack file has expired',
+  // [WIRE-3] faults that end a connection
+  FRAME_TOO_LARGE: 'frame length over 65,536 bytes',
+  BAD_FRAME: 'frame is not one MessagePack map',
+  // [WIRE-3] [WIRE-4] request faults that keep the connection
+  BAD_REQUEST: 'a field is missing or has the wrong type',
+  UNKNOWN_OP: 'unknown op',
+  HELLO_REQUIRED: 'send hello first',
+  PROTOCOL_UNSUPPORTED: 'this server speaks protocol 1',
+  // [WIRE-5] [WIRE-6] leasing
+  NOT_SERVING: 'the server has no valid license pack file in force',
+  PACK_UNKNOWN: 'no such pack in the license pack file in force',
+  PACK_EXHAUSTED: 'every seat of the pack is leased',
+  WAIT_TIMEOUT: 'no seat became free within the wait',
+  LEASE_UNKNOWN: 'no such lease (expired, released, revoked or never granted)',
+  // [WIRE-8] admin
+  AUTH_REQUIRED: 'this op needs an admin connection: send auth first',
+  AUTH_FAILED: 'wrong admin password',
+  LOCKED_OUT: 'too many wrong admin passwords; try again later',
+  ADMIN_PASSWORD_NOT_SET: 'no admin password is set: run flr set-password on the server host',
+  PASSWORD_RULES: 'the password does not meet the rules',
+  // [WIRE-10] resources
+  SERVER_BUSY: 'the server is at --max-connections',
+  // HTTP shim (section 7)
+  BODY_TOO_LARGE: 'request body over 16 KiB',
+  UNSUPPORTED_MEDIA_TYPE: 'send Content-Type: application/json',
+  NOT_FOUND: 'no such route',
+  METHOD_NOT_ALLOWED: 'method not allowed on this route',
+  // [LEASE-9] [SRV-7] the state directory and the daemon
+  STORE_WRONG_HOST: 'the state directory belongs to another host',
+  STORE_DAMAGED: 'the lease store is damaged',
+  STATE_LOCKED: 'another flr serve is using this state directory',
+  PORT_IN_USE: 'the port is held by another process',
+  // the client library and CLI
+  CONNECTION_LOST: 'the connection to the server was lost',
+  USAGE: 'invalid command line',
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+/** An error with a stable code; `details` travel with it on the wire (e.g. limit, inUse). */
+export class FlrError extends Error {
+  readonly code: ErrorCode
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
+    super(message ?? ERRORS[code])
+    this.name = 'FlrError'
+    this.code = code
+    this.details = details
+  }
+
+  /** The `error` object of a reply: `{code, message, ...details}` ([WIRE-2]). */
+  toWire(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details }
+  }
+}
+
+export function isFlrError(e: unknown, code?: ErrorCode): e is FlrError {
+  return e instanceof FlrError && (code === undefined || e.code === code)
+}
