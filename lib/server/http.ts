@@ -1,0 +1,400 @@
+// The HTTP compatibility shim (section 7): PCoIP-style session authorization over the same seat
+// engine as TCP, so one pack's limit holds across both ([LEASE-1]).
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { Duplex } from 'node:stream'
+import { statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { ERRORS, FlrError, isFlrError, type ErrorCode } from '../errors.js'
+import type { AccessLog } from './access-log.js'
+
+export const MAX_BODY_BYTES = 16 * 1024
+const CLIENT_MAX = 128 // as hello's client ([WIRE-4])
+const PACK_MAX = 64 // [LPF-3]
+
+/** What the shim needs of the SeatEngine (lib/engine/engine.ts); the engine is passed as is. */
+export interface ShimEngine {
+  readonly serving: boolean
+  lease(req: { pack: string; holder: string; client: string; address: string }): Promise<{
+    lease: string
+    pack: string
+    expiresAt: number
+    ttlMs: number
+    licenses: string
+  }>
+  release(leaseId: string): Promise<void>
+  packs(): { name: string; limit: number; inUse: number; waiting: number }[]
+}
+
+/** The part of a pino logger the shim uses. */
+export interface ShimLog {
+  error(obj: object, msg?: string): void
+  debug(obj: object, msg?: string): void
+}
+
+/** [HTTP-1] the GLS block of the health answer; fields not given are derived from `version`. */
+export interface VersionInfo {
+  version: string
+  buildDate?: string
+  buildVersion?: string
+  branch?: string
+  patch?: string
+}
+
+export interface HttpShimOptions {
+  engine: ShimEngine
+  /** [HTTP-2] the pack of a /request that names none (--http-pack) */
+  httpPack: string
+  /** [HTTP-1] the lease store; health answers 503 when it is not usable */
+  store?: { healthy(): boolean }
+  accessLog?: AccessLog
+  version: VersionInfo
+  log: ShimLog
+}
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+interface Reply {
+  status: number
+  body?: unknown
+  allow?: string
+}
+
+/** What the access log records of one /request call ([HTTP-5]); never a body, never a password. */
+interface Call {
+  method: string
+  path: string
+  address: string
+  client?: string
+  pack?: string
+  lease?: string
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  PACK_UNKNOWN: 404,
+  LEASE_UNKNOWN: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PACK_EXHAUSTED: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_SERVING: 503,
+}
+
+
+export function createHttpShim(opts: HttpShimOptions): HttpHandler {
+  const shim = new HttpShim(opts)
+  return (req, res) => void shim.handle(req, res)
+}
+
+class HttpShim {
+  private readonly engine: ShimEngine
+  private readonly httpPack: string
+  private readonly store: HttpShimOptions['store']
+  private readonly accessLog: AccessLog | undefined
+  private readonly log: ShimLog
+  private readonly gls: Record<string, string>
+
+  constructor(opts: HttpShimOptions) {
+    this.engine = opts.engine
+    this.httpPack = opts.httpPack
+    this.store = opts.store
+    this.accessLog = opts.accessLog
+    this.log = opts.log
+    this.gls = glsVersion(opts.version)
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call: Call = { method: req.method ?? '', path: pathOf(req.url), address: req.socket.remoteAddress ?? '' }
+    const onRequestRoute = call.path === '/request' || call.path.startsWith('/request/')
+    let reply: Reply
+    try {
+      reply = await this.route(req, call)
+    } catch (e) {
+      reply = this.failure(e, call)
+    }
+    if (onRequestRoute && reply.status >= 400 && reply.body !== undefined) reply.body = { authorized: false, ...(reply.body as object) }
+    send(req, res, reply)
+    if (onRequestRoute) this.writeAccessLog(call, reply)
+  }
+
+  private route(req: IncomingMessage, call: Call): Promise<Reply> | Reply {
+    const { path, method } = call
+    if (path === '/api/1.0/health') return isRead(method) ? this.health() : notAllowed('GET, HEAD')
+    if (path === '/api/1.0/packs') return isRead(method) ? this.packs() : notAllowed('GET, HEAD')
+    if (path === '/request') return method === 'POST' ? this.authorize(req, call) : notAllowed('POST')
+    const lease = leaseInPath(path)
+    if (lease !== undefined) return method === 'DELETE' ? this.release(lease, call) : notAllowed('DELETE')
+    throw new FlrError('NOT_FOUND', `no route ${path.slice(0, 200)}: the shim serves /api/1.0/health, /api/1.0/packs and /request`)
+  }
+
+  /** [HTTP-1] */
+  private health(): Reply {
+    const healthy = this.storeHealthy()
+    const GLS = { ...this.gls, database: { connectionCheck: healthy ? 'success' : 'failure' } }
+    return { status: healthy ? 200 : 503, body: { GLS, serving: this.engine.serving } }
+  }
+
+  private storeHealthy(): boolean {
+    try {
+      return this.store?.healthy() ?? true
+    } catch {
+      return false
+    }
+  }
+
+  /** [HTTP-4] */
+  private packs(): Reply {
+    const packs = this.engine.packs().map(({ name, limit, inUse, waiting }) => ({ name, limit, inUse, waiting }))
+    return { status: 200, body: { packs } }
+  }
+
+  /** [HTTP-2] a grant, or the same lease renewed when this client already holds the pack ([LEASE-2]) */
+  private async authorize(req: IncomingMessage, call: Call): Promise<Reply> {
+    const body = await readJsonBody(req)
+    const { client, pack = this.httpPack } = readAuthorization(body, call)
+    call.pack = pack
+    const grant = await this.engine.lease({ pack, holder: client, client, address: call.address })
+    call.pack = grant.pack
+    call.lease = grant.lease
+    const { lease, expiresAt, ttlMs, licenses } = grant
+    return { status: 200, body: { authorized: true, lease, pack: grant.pack, expiresAt, ttlMs, licenses } }
+  }
+
+  /** [HTTP-3] [LEASE-4] the lease id is the bearer credential: any caller holding it may release it */
+  private async release(lease: string, call: Call): Promise<Reply> {
+    call.lease = lease
+    await this.engine.release(lease)
+    return { status: 204 }
+  }
+
+  private failure(e: unknown, call: Call): Reply {
+    if (isFlrError(e) && STATUS[e.code] !== undefined) {
+      this.log.debug({ code: e.code, method: call.method, path: call.path, address: call.address }, 'HTTP request refused')
+      return { status: STATUS[e.code]!, body: { error: e.toWire() } }
+    }
+    this.log.error({ err: e, method: call.method, path: call.path }, 'HTTP request failed')
+    return { status: 500, body: { error: { code: 'INTERNAL', message: ERRORS.INTERNAL } } }
+  }
+
+  private writeAccessLog(call: Call, reply: Reply): void {
+    if (!this.accessLog) return
+    const error = (reply.body as { error?: { code?: string } } | undefined)?.error
+    const { method, path, client, pack, lease, address } = call
+    // no route is longer than 256: the cut keeps a junk URL from bloating the log
+    this.accessLog.write({ method, path: path.slice(0, 256), client, pack, status: reply.status, code: error?.code, lease, address })
+  }
+}
+
+function isRead(method: string): boolean {
+  return method === 'GET' || method === 'HEAD'
+}
+
+function notAllowed(allow: string): Reply {
+  const error = new FlrError('METHOD_NOT_ALLOWED', `this route accepts ${allow}`)
+  return { status: 405, allow, body: { error: error.toWire() } }
+}
+
+/** The path without the query; `new URL` would read `//host/x` as a host, so split by hand. */
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/'
+  const q = u.indexOf('?')
+  return q === -1 ? u : u.slice(0, q)
+}
+
+function leaseInPath(path: string): string | undefined {
+  if (!path.startsWith('/request/')) return undefined
+  const segment = path.slice('/request/'.length)
+  if (segment === '' || segment.includes('/')) return undefined
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment // not a lease the engine ever issued: it answers LEASE_UNKNOWN
+  }
+}
+
+/** [HTTP-2] `{client: string, pack?: string}`; other fields are ignored, as agents may send more. */
+function readAuthorization(body: unknown, call: Call): { client: string; pack?: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new FlrError('BAD_REQUEST', 'the body must be a JSON object such as {"client": "host-42"}')
+  }
+  const { client, pack } = body as { client?: unknown; pack?: unknown }
+  if (typeof pack === 'string') call.pack = pack.slice(0, PACK_MAX)
+  if (typeof client === 'string') call.client = client.slice(0, CLIENT_MAX)
+  if (typeof client !== 'string' || client.length < 1 || client.length > CLIENT_MAX) {
+    throw new FlrError('BAD_REQUEST', `"client" must be a string of 1 to ${CLIENT_MAX} characters`)
+  }
+  if (pack === undefined || pack === null) return { client }
+  if (typeof pack !== 'string' || pack.length < 1 || pack.length > PACK_MAX) {
+    throw new FlrError('BAD_REQUEST', `"pack" must be a string of 1 to ${PACK_MAX} characters, or absent for the default pack`)
+  }
+  return { client, pack }
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  checkContentType(req.headers['content-type'])
+  const text = (await readBody(req)).toString('utf8')
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new FlrError('BAD_REQUEST', 'the body is not valid JSON')
+  }
+}
+
+function checkContentType(header: string | undefined): void {
+  const [type = '', ...params] = (header ?? '').toLowerCase().split(';').map((s) => s.trim())
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '')
+  if (type !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new FlrError('UNSUPPORTED_MEDIA_TYPE', `send Content-Type: application/json (got ${header === undefined ? 'none' : JSON.stringify(header)})`)
+  }
+}
+
+/** The body up to 16 KiB; beyond that it stops reading at once and keeps nothing more. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge())
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk)
+      done()
+      req.pause()
+      reject(tooLarge())
+    }
+    const onEnd = () => {
+      done()
+      resolve(Buffer.concat(chunks, size))
+    }
+    const onAborted = () => {
+      done()
+      reject(new FlrError('BAD_REQUEST', 'the request body ended early'))
+    }
+    const done = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onAborted).off('close', onAborted)
+    }
+    // 'close' before 'end': the client went away mid-body; without it the promise would hang
+    req.on('data', onData).on('end', onEnd).on('error', onAborted).on('close', onAborted)
+  })
+}
+
+function tooLarge(): FlrError {
+  return new FlrError('BODY_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes; a /request body is a small JSON object`)
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return
+  const text = reply.body === undefined ? undefined : JSON.stringify(reply.body)
+  const headers: Record<string, string | number> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
+  if (text !== undefined) {
+    headers['content-type'] = 'application/json; charset=utf-8'
+    headers['content-length'] = Buffer.byteLength(text)
+  }
+  if (reply.allow !== undefined) headers.allow = reply.allow
+  // a body left unread (too large, wrong type, wrong route) is not read to its end to keep the
+  // connection: the connection is closed instead
+  if (hasBody(req) && !req.complete) headers.connection = 'close'
+  res.writeHead(reply.status, headers)
+  res.end(text)
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
+}
+
+/** [HTTP-1] PCoIP's GLS fields; what the build does not say is derived from the version. */
+function glsVersion(v: VersionInfo): Record<string, string> {
+  return {
+    version: v.version,
+    buildDate: v.buildDate ?? moduleDate(),
+    buildVersion: v.buildVersion ?? v.version,
+    branch: v.branch ?? 'release',
+    patch: v.patch ?? (v.version.split(/[.+-]/)[2] ?? '0'),
+  }
+}
+
+/** The day this module was built (its file's mtime), as YYYY-MM-DD. */
+function moduleDate(): string {
+  try {
+    return statSync(fileURLToPath(import.meta.url)).mtime.toISOString().slice(0, 10)
+  } catch {
+    return 'unknown'
+  }
+}
+
+// ---- listening ----
+
+export interface HttpListenOptions {
+  port: number
+  host?: string
+  /** PEM; HTTPS when given */
+  tls?: { cert: string | Buffer; key: string | Buffer }
+  /** defaults: HTTP_TIMEOUTS; tests shorten them to see them act */
+  timeouts?: Partial<HttpTimeouts>
+}
+
+export interface HttpTimeouts {
+  /** the whole header block must arrive within this (slowloris) */
+  headersTimeout: number
+  /** the whole request, body included */
+  requestTimeout: number
+  /** an idle kept-alive connection is closed after this */
+  keepAliveTimeout: number
+  /** how often Node checks the two above; its default (30 s) would let them overrun by that much */
+  connectionsCheckingInterval: number
+  tlsHandshakeTimeout: number
+}
+
+export const HTTP_TIMEOUTS: Readonly<HttpTimeouts> = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+  tlsHandshakeTimeout: 10_000,
+}
+
+/** Listens with `handler` on `opts.port` (0: a free one); resolves with the server and the bound port. */
+export async function startHttp(opts: HttpListenOptions, handler: HttpHandler): Promise<{ server: Server; port: number }> {
+  const { tlsHandshakeTimeout, ...timeouts } = { ...HTTP_TIMEOUTS, ...opts.timeouts }
+  const server: Server = opts.tls
+    ? createHttpsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: tlsHandshakeTimeout }, handler)
+    : createHttpServer(timeouts, handler)
+  server.on('clientError', answerClientError)
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, opts))
+    server.once('error', onError)
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+  const address = server.address()
+  return { server, port: typeof address === 'object' && address !== null ? address.port : opts.port }
+}
+
+function listenError(err: NodeJS.ErrnoException, opts: HttpListenOptions): Error {
+  const option = opts.tls ? '--https-port' : '--http-port'
+  if (err.code === 'EADDRINUSE') {
+    return new FlrError('PORT_IN_USE', `port ${opts.port} is held by another process: choose another with ${option} (0 picks a free one)`)
+  }
+  if (err.code === 'EACCES') return new Error(`no permission to listen on port ${opts.port}: choose a port above 1023 with ${option}`)
+  return err
+}
+
+/** A request Node cannot parse, or one that timed out: a JSON error like every other, then close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // a response already under way cannot take a second status line
+  const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
+  if (err.code === 'ECONNRESET' || !socket.writable || busy) return void socket.destroy()
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
+    : [400, 'the request is not valid HTTP/1.1']
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } })
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}

@@ -1,0 +1,98 @@
+import t, { type Test } from 'tap'
+import { AdminGate, LOCKOUT_MS } from '../../lib/admin/lockout.js'
+import { setPassword } from '../../lib/admin/password.js'
+import { FlrError } from '../../lib/errors.js'
+
+const RIGHT = 'Corr3ct-Horse'
+const WRONG = 'Wr0ng-Horse'
+
+function fakeClock(start = Date.UTC(2026, 2, 1, 12)) {
+  let now = start
+  return { now: () => now, advance: (ms: number) => void (now += ms) }
+}
+
+async function outcome(p: Promise<void>): Promise<string> {
+  try {
+    await p
+    return 'ok'
+  } catch (e) {
+    if (e instanceof FlrError) return e.code
+    throw e
+  }
+}
+
+async function gateWithPassword(t: Test) {
+  const stateDir = t.testdir()
+  await setPassword(stateDir, RIGHT)
+  const clock = fakeClock()
+  const warnings: object[] = []
+  const gate = new AdminGate({ stateDir, clock, log: { warn: (obj) => void warnings.push(obj) } })
+  return { gate, clock, warnings, stateDir }
+}
+
+t.test('[WIRE-8] no password set: ADMIN_PASSWORD_NOT_SET, and it never counts toward a lock-out', async (t) => {
+  const stateDir = t.testdir()
+  const gate = new AdminGate({ stateDir, clock: fakeClock() })
+  for (let i = 0; i < 4; i++) t.equal(await outcome(gate.auth(RIGHT)), 'ADMIN_PASSWORD_NOT_SET')
+  await setPassword(stateDir, RIGHT)
+  t.equal(await outcome(gate.auth(RIGHT)), 'ok', 'a password set later works at once, without a new gate')
+})
+
+t.test('[WIRE-8] wrong, wrong, then LOCKED_OUT for 10 minutes, even for the right password', async (t) => {
+  const { gate, clock, warnings } = await gateWithPassword(t)
+  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
+  await t.rejects(gate.auth(WRONG), { code: 'LOCKED_OUT', details: { retryAfterMs: LOCKOUT_MS } }, 'the third wrong one starts the lock-out')
+  t.equal(warnings.length, 1, 'the lock-out is logged')
+  t.notMatch(JSON.stringify(warnings), /Horse/, 'without any password')
+
+  clock.advance(4 * 60_000)
+  await t.rejects(gate.auth(RIGHT), { code: 'LOCKED_OUT', details: { retryAfterMs: 6 * 60_000 }, message: /6 more minute/ })
+  clock.advance(6 * 60_000 - 1)
+  await t.rejects(gate.auth(RIGHT), { code: 'LOCKED_OUT', details: { retryAfterMs: 1 } })
+  t.equal(gate.retryAfterMs(), 1)
+  clock.advance(1)
+  t.equal(gate.retryAfterMs(), 0)
+  t.equal(await outcome(gate.auth(RIGHT)), 'ok', 'the lock-out ends after 10 minutes')
+})
+
+t.test('[WIRE-8] attempts during a lock-out do not extend it', async (t) => {
+  const { gate, clock } = await gateWithPassword(t)
+  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG))
+  clock.advance(9 * 60_000)
+  t.equal(await outcome(gate.auth(WRONG)), 'LOCKED_OUT')
+  clock.advance(60_000)
+  t.equal(await outcome(gate.auth(RIGHT)), 'ok')
+})
+
+t.test('[WIRE-8] after a lock-out ends, the count starts again from zero', async (t) => {
+  const { gate, clock } = await gateWithPassword(t)
+  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG))
+  clock.advance(LOCKOUT_MS)
+  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG)), 'LOCKED_OUT')
+})
+
+t.test('[WIRE-8] a right password resets the count: only 3 wrong *in a row* lock', async (t) => {
+  const { gate } = await gateWithPassword(t)
+  const seq = [WRONG, WRONG, RIGHT, WRONG, WRONG, RIGHT]
+  const got: string[] = []
+  for (const pw of seq) got.push(await outcome(gate.auth(pw)))
+  t.same(got, ['AUTH_FAILED', 'AUTH_FAILED', 'ok', 'AUTH_FAILED', 'AUTH_FAILED', 'ok'])
+})
+
+t.test('[WIRE-8] parallel guesses are counted one by one: no more than 3 are ever checked', async (t) => {
+  const { gate } = await gateWithPassword(t)
+  const got = await Promise.all(Array.from({ length: 6 }, () => outcome(gate.auth(WRONG))))
+  t.same(got, ['AUTH_FAILED', 'AUTH_FAILED', 'LOCKED_OUT', 'LOCKED_OUT', 'LOCKED_OUT', 'LOCKED_OUT'])
+  t.equal(await outcome(gate.auth(RIGHT)), 'LOCKED_OUT')
+})
+
+t.test('[ADM-2] a new password takes effect in a running gate without a restart', async (t) => {
+  const { gate, stateDir } = await gateWithPassword(t)
+  t.equal(await outcome(gate.auth(RIGHT)), 'ok')
+  await setPassword(stateDir, 'N3w+Secret')
+  t.equal(await outcome(gate.auth('N3w+Secret')), 'ok')
+  t.equal(await outcome(gate.auth(RIGHT)), 'AUTH_FAILED')
+})
