@@ -1,0 +1,466 @@
+// The seat engine: the one place that decides who gets a seat ([LEASE-1]..[LEASE-8], [SRV-4]).
+// Pure: an injected clock and store, no sockets, no files, no timers of its own.
+//
+// Seats are counted the moment a grant is decided, synchronously inside the call, so no
+// interleaving of requests can over-grant. Store calls are issued in the order of the
+// decisions they record (a freed seat's remove before the put of the grant that reuses
+// it), which the store relies on for crash safety ([LEASE-8]).
+
+import { randomBytes } from 'node:crypto'
+import { FlrError } from '../errors.js'
+import type { PackPlan } from '../lpf/plan.js'
+import type { Grant, Lease, LeaseRequest, PackStatus, Renewal, RevokeReason } from './contract.js'
+import { ExpiryQueue } from './expiry-queue.js'
+import { LeaseEntry } from './lease-entry.js'
+import { PackSeats } from './pack-seats.js'
+import type { Clock, LeaseRecord, LeaseStore } from './types.js'
+import { Waiter, type Reply } from './waiters.js'
+
+export type { Grant, Lease, LeaseRequest, PackStatus, Renewal, RevokeReason } from './contract.js'
+
+/** [LEASE-5] the longest a lease request may wait for a seat */
+export const MAX_WAIT_MS = 600_000
+
+export interface EngineOptions {
+  clock: Clock
+  store: LeaseStore
+  /** [LEASE-3] */
+  ttlMs: number
+  /** default: 128 random bits, base64url ([LEASE-4]) */
+  newLeaseId?: () => string
+  /** the server turns it into a `revoked` push ([WIRE-9]) */
+  onRevoked?: (lease: Lease, reason: RevokeReason) => void
+  /** a store write nobody awaits failed (expiry, revoke, cleanup); the server logs it */
+  onStoreError?: (error: unknown, op: 'put' | 'remove', lease: string) => void
+}
+
+type Revocation = [Lease, RevokeReason]
+
+export class SeatEngine {
+  readonly ttlMs: number
+  private readonly clock: Clock
+  private readonly store: LeaseStore
+  private readonly newLeaseId: () => string
+  private readonly onRevoked: (lease: Lease, reason: RevokeReason) => void
+  private readonly onStoreError: (error: unknown, op: 'put' | 'remove', lease: string) => void
+  private readonly expiry: ExpiryQueue
+  private packsInForce = new Map<string, PackSeats>()
+  private readonly pendingIds = new Set<string>()
+  /** restored leases whose pack is not in force yet ([LEASE-8]); settled by applyPlan */
+  private readonly aside = new Map<string, LeaseEntry>()
+  private isServing = false
+  private closed = false
+
+  constructor(opts: EngineOptions) {
+    if (!Number.isFinite(opts.ttlMs) || opts.ttlMs <= 0) {
+      throw new RangeError(`ttlMs must be a positive number of milliseconds, got ${opts.ttlMs}`)
+    }
+    this.ttlMs = opts.ttlMs
+    this.clock = opts.clock
+    this.store = opts.store
+    this.newLeaseId = opts.newLeaseId ?? (() => randomBytes(16).toString('base64url'))
+    this.onRevoked = opts.onRevoked ?? (() => {})
+    this.onStoreError = opts.onStoreError ?? (() => {})
+    this.expiry = new ExpiryQueue(this.clock, this.ttlMs, () => this.expireDue())
+  }
+
+  get serving(): boolean {
+    return this.isServing
+  }
+
+  // ---- plan ----------------------------------------------------------------------------
+
+  /** [SRV-4]: start serving `packs`, or apply the difference to the packs in force. */
+  applyPlan(packs: readonly PackPlan[]): void {
+    if (this.closed) return
+    // a lease past its TTL whose timer is late has expired: it is not one to revoke or keep
+    this.expireDue()
+    const revoked: Revocation[] = []
+    const next = new Map<string, PackSeats>()
+    const planned = new Set(packs.map((plan) => plan.name))
+    for (const pack of this.packsInForce.values()) {
+      if (!planned.has(pack.name)) this.dropPack(pack, 'pack-removed', packUnknown(pack.name), revoked)
+    }
+    for (const plan of packs) {
+      const pack = this.packsInForce.get(plan.name) ?? new PackSeats(plan)
+      pack.limit = plan.limit
+      // [SRV-4] a changed <licenses> block reaches holders with their next renew or lease answer
+      pack.licenses = plan.licenses
+      next.set(plan.name, pack)
+    }
+    this.packsInForce = next
+    this.isServing = true
+    // restored leases take their seats before any waiter: they were acknowledged first
+    this.settleAside(true, revoked)
+    for (const pack of next.values()) this.drain(pack)
+    this.notify(revoked)
+  }
+
+  /** [SRV-3]/[SRV-6]: revoke every lease, fail every waiter, refuse leases until applyPlan. */
+  stopServing(reason: 'lpf-removed' | 'lpf-expired'): void {
+    this.expireDue()
+    const revoked: Revocation[] = []
+    for (const pack of this.packsInForce.values()) this.dropPack(pack, reason, notServing(), revoked)
+    this.packsInForce = new Map()
+    // restored leases still aside are leases too, once serving; before that, they wait for a plan
+    if (this.isServing) {
+      for (const entry of this.aside.values()) {
+        this.removeRecord(entry)
+        revoked.push([entry.snapshot(), reason])
+      }
+      this.aside.clear()
+    }
+    this.isServing = false
+    this.notify(revoked)
+  }
+
+  /**
+   * [LEASE-8]: put stored leases back with a fresh TTL from now, without writing them.
+   * Records of packs not in force wait aside for the next applyPlan. Returns how many
+   * records were taken (ids already known are skipped).
+   */
+  restore(records: readonly LeaseRecord[]): number {
+    if (this.closed) return 0
+    let taken = 0
+    for (const record of records) {
+      if (this.knows(record.lease)) continue
+      const entry = LeaseEntry.fromRecord(record)
+      entry.expiresAt = this.clock.now() + this.ttlMs
+      this.aside.set(entry.lease, entry)
+      taken++
+    }
+    if (this.isServing) this.settleAside(false, [])
+    return taken
+  }
+
+  // ---- leases --------------------------------------------------------------------------
+
+  /** [LEASE-1,2,5,6,7]: resolves once the grant is durable. */
+  lease(req: LeaseRequest): Promise<Grant> {
+    return new Promise<Grant>((resolve, reject) => this.ask(req, { resolve, reject }))
+  }
+
+  /** [LEASE-3,4]: by id from anywhere; no store write ([LEASE-7] renewals need not be durable). */
+  renew(leaseId: string, owner?: unknown): Renewal {
+    this.expireDue()
+    const entry = this.expiry.get(leaseId)
+    if (!entry) throw leaseUnknown()
+    if (owner !== undefined) entry.owner = owner
+    this.expiry.touch(entry)
+    const pack = this.packOf(entry)
+    return { lease: entry.lease, expiresAt: entry.expiresAt, ttlMs: this.ttlMs, licenses: pack.licenses }
+  }
+
+  /** [LEASE-7]: frees the seat now; resolves once the removal is durable. */
+  async release(leaseId: string): Promise<void> {
+    const [, durable] = this.free(leaseId)
+    return durable
+  }
+
+  /** [WIRE-8] admin revoke: a release that also tells the lease's connection. */
+  async revoke(leaseId: string): Promise<void> {
+    const [lease, durable] = this.free(leaseId)
+    this.notify([[lease, 'admin']])
+    return durable
+  }
+
+  packs(): PackStatus[] {
+    this.expireDue()
+    return [...this.packsInForce.values()].map((pack) => pack.status())
+  }
+
+  /** Acknowledged leases, soonest expiry first; pending grants are not leases yet. */
+  leases(pack?: string): Lease[] {
+    this.expireDue()
+    const live: Lease[] = []
+    for (const entry of this.expiry.values()) {
+      if (pack === undefined || entry.pack === pack) live.push(entry.snapshot())
+    }
+    return live
+  }
+
+  get(leaseId: string): Lease | undefined {
+    this.expireDue()
+    return this.expiry.get(leaseId)?.snapshot()
+  }
+
+  /** Stop the timers and fail every waiter; leases stay stored, for the next start. */
+  close(): void {
+    this.closed = true
+    this.isServing = false
+    this.expiry.stop()
+    for (const pack of this.packsInForce.values()) {
+      for (const waiter of pack.waiters.takeAll()) waiter.reply.reject(notServing())
+    }
+  }
+
+  // ---- deciding a request ---------------------------------------------------------------
+
+  private ask(req: LeaseRequest, reply: Reply): void {
+    if (req.signal?.aborted) return reply.reject(req.signal.reason)
+    this.expireDue()
+    const pack = this.packFor(req.pack)
+    const held = pack.holders.get(req.holder)
+    // [LEASE-2] one lease per holder and pack: a repeated request gets the same lease, renewed
+    if (held) return this.join(pack, held, req, reply)
+    // [LEASE-5] a free seat goes to a newcomer only when nobody waits before it
+    if (pack.waiters.size === 0 && pack.hasFreeSeat) return this.grant(pack, req, reply)
+    const waitMs = cappedWait(req.waitMs)
+    if (waitMs === 0) throw exhausted(pack)
+    this.enqueue(pack, req, reply, waitMs)
+  }
+
+  private packFor(name: string): PackSeats {
+    if (!this.isServing) throw notServing()
+    const pack = this.packsInForce.get(name)
+    if (!pack) throw packUnknown(name)
+    return pack
+  }
+
+  private join(pack: PackSeats, entry: LeaseEntry, req: LeaseRequest, reply: Reply): void {
+    if (req.owner !== undefined) entry.owner = req.owner
+    if (entry.state === 'pending') {
+      entry.replies!.push(reply)
+      return
+    }
+    this.expiry.touch(entry)
+    reply.resolve(this.grantOf(pack, entry))
+  }
+
+  private grant(pack: PackSeats, req: LeaseRequest, reply: Reply): void {
+    const entry = new LeaseEntry(this.freshId(), pack.name, req.holder, req.client, req.address, this.clock.now(), req.owner)
+    entry.replies = [reply]
+    pack.holders.set(entry.holder, entry)
+    this.pendingIds.add(entry.lease)
+    for (const waiter of pack.waiters.takeHolder(entry.holder)) this.join(pack, entry, waiter.request, waiter.reply)
+    this.storePut(entry).then(
+      () => this.acknowledge(entry),
+      (error: unknown) => this.putFailed(entry, error),
+    )
+  }
+
+  /** [LEASE-7] the answer leaves only now; the TTL counts from here ([LEASE-3]). */
+  private acknowledge(entry: LeaseEntry): void {
+    if (entry.state !== 'pending') return
+    const pack = this.packOf(entry)
+    const replies = entry.replies!
+    this.pendingIds.delete(entry.lease)
+    entry.replies = undefined
+    entry.state = 'live'
+    this.expiry.touch(entry)
+    for (const reply of replies) reply.resolve(this.grantOf(pack, entry))
+  }
+
+  private putFailed(entry: LeaseEntry, error: unknown): void {
+    if (entry.state !== 'pending') return
+    const pack = this.packOf(entry)
+    // a put whose acknowledgement was lost may still have landed: never restore a lease nobody was given
+    this.cancelPending(pack, entry, error)
+    this.drain(pack)
+  }
+
+  private enqueue(pack: PackSeats, req: LeaseRequest, reply: Reply, waitMs: number): void {
+    const waiter = new Waiter(req, reply)
+    pack.waiters.add(waiter)
+    const timer = this.clock.setTimeout(() => {
+      if (pack.waiters.remove(waiter)) reply.reject(waitTimeout(pack.name, waitMs))
+    }, waitMs)
+    waiter.onLeave(() => this.clock.clearTimeout(timer))
+    const signal = req.signal
+    if (signal) {
+      // [LEASE-4] closing a connection cancels its waits
+      const onAbort = (): void => {
+        if (pack.waiters.remove(waiter)) reply.reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      waiter.onLeave(() => signal.removeEventListener('abort', onAbort))
+    }
+  }
+
+  /** [LEASE-5] hand free seats to waiters in arrival order; [SRV-4] none while inUse ≥ limit. */
+  private drain(pack: PackSeats): void {
+    while (pack.hasFreeSeat) {
+      const waiter = pack.waiters.first()
+      if (!waiter) return
+      pack.waiters.remove(waiter)
+      const held = pack.holders.get(waiter.holder)
+      if (held) this.join(pack, held, waiter.request, waiter.reply)
+      else this.grant(pack, waiter.request, waiter.reply)
+    }
+  }
+
+  // ---- freeing seats --------------------------------------------------------------------
+
+  private free(leaseId: string): [Lease, Promise<void>] {
+    this.expireDue()
+    const entry = this.expiry.get(leaseId)
+    if (!entry) throw leaseUnknown()
+    const pack = this.packOf(entry)
+    this.expiry.delete(entry)
+    this.forget(pack, entry)
+    const durable = this.storeRemove(entry.lease)
+    this.drain(pack)
+    return [entry.snapshot(), durable]
+  }
+
+  /** [LEASE-3] free every lease whose TTL has run out; each freed seat serves a waiter. */
+  private expireDue(): void {
+    const due = this.expiry.takeDue()
+    if (due.length === 0) return
+    const freed = new Set<PackSeats>()
+    for (const entry of due) {
+      const pack = this.packOf(entry)
+      this.forget(pack, entry)
+      this.removeRecord(entry)
+      freed.add(pack)
+    }
+    for (const pack of freed) this.drain(pack)
+  }
+
+  private dropPack(pack: PackSeats, reason: RevokeReason, refusal: FlrError, revoked: Revocation[]): void {
+    for (const waiter of pack.waiters.takeAll()) waiter.reply.reject(refusal)
+    for (const entry of [...pack.holders.values()]) {
+      if (entry.state === 'pending') {
+        this.cancelPending(pack, entry, refusal)
+        continue
+      }
+      this.expiry.delete(entry)
+      this.forget(pack, entry)
+      this.removeRecord(entry)
+      revoked.push([entry.snapshot(), reason])
+    }
+  }
+
+  private cancelPending(pack: PackSeats, entry: LeaseEntry, error: unknown): void {
+    const replies = entry.replies ?? []
+    entry.replies = undefined
+    this.forget(pack, entry)
+    this.removeRecord(entry)
+    for (const reply of replies) reply.reject(error)
+  }
+
+  private forget(pack: PackSeats, entry: LeaseEntry): void {
+    entry.state = 'gone'
+    if (pack.holders.get(entry.holder) === entry) pack.holders.delete(entry.holder)
+    this.pendingIds.delete(entry.lease)
+  }
+
+  /**
+   * Restored leases join their pack as live leases with the TTL they were given at restore.
+   * `final` (applyPlan): a lease whose pack is gone is revoked ([LEASE-8], [SRV-4]), and a
+   * second lease of one holder and pack (impossible unless the store was tampered with) is
+   * dropped. Otherwise they stay aside: restore never writes.
+   */
+  private settleAside(final: boolean, revoked: Revocation[]): void {
+    for (const entry of [...this.aside.values()]) {
+      const pack = this.packsInForce.get(entry.pack)
+      const fits = pack !== undefined && !pack.holders.has(entry.holder)
+      if (!fits && !final) continue
+      this.aside.delete(entry.lease)
+      if (fits) {
+        entry.state = 'live'
+        pack.holders.set(entry.holder, entry)
+        this.expiry.touch(entry)
+        continue
+      }
+      this.removeRecord(entry)
+      if (!pack) revoked.push([entry.snapshot(), 'pack-removed'])
+    }
+  }
+
+  // ---- small parts ----------------------------------------------------------------------
+
+  private packOf(entry: LeaseEntry): PackSeats {
+    // every pending or live entry's pack is in force: dropping a pack frees its entries first
+    return this.packsInForce.get(entry.pack)!
+  }
+
+  private grantOf(pack: PackSeats, entry: LeaseEntry): Grant {
+    return {
+      lease: entry.lease,
+      pack: pack.name,
+      holder: entry.holder,
+      expiresAt: entry.expiresAt,
+      ttlMs: this.ttlMs,
+      limit: pack.limit,
+      inUse: pack.inUse,
+      // [LEASE-6] every lease answer carries the pack's licenses
+      licenses: pack.licenses,
+    }
+  }
+
+  private knows(leaseId: string): boolean {
+    return this.expiry.get(leaseId) !== undefined || this.pendingIds.has(leaseId) || this.aside.has(leaseId)
+  }
+
+  private freshId(): string {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const id = this.newLeaseId()
+      if (!this.knows(id)) return id
+    }
+    throw new Error('newLeaseId returned an id already in use three times in a row')
+  }
+
+  private storePut(entry: LeaseEntry): Promise<void> {
+    try {
+      return this.store.put(entry.record())
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  private storeRemove(leaseId: string): Promise<void> {
+    try {
+      return this.store.remove(leaseId)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** Fire and forget, but issued now so it keeps its place among later writes ([LEASE-8]). */
+  private removeRecord(entry: LeaseEntry): void {
+    this.storeRemove(entry.lease).catch((error: unknown) => this.onStoreError(error, 'remove', entry.lease))
+  }
+
+  /** Callbacks run once the engine's state is whole; the first one that throws is rethrown after all ran. */
+  private notify(revoked: readonly Revocation[]): void {
+    let failure: { error: unknown } | undefined
+    for (const [lease, reason] of revoked) {
+      try {
+        this.onRevoked(lease, reason)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+    if (failure) throw failure.error
+  }
+}
+
+function cappedWait(waitMs: number | undefined): number {
+  if (waitMs === undefined || !(waitMs > 0)) return 0
+  return Math.min(waitMs, MAX_WAIT_MS)
+}
+
+function notServing(): FlrError {
+  return new FlrError('NOT_SERVING', 'the server has no valid license pack file in force; flr status says why')
+}
+
+function packUnknown(name: string): FlrError {
+  return new FlrError('PACK_UNKNOWN', `no pack named "${name}" in the license pack file in force; flr status lists the packs`)
+}
+
+function exhausted(pack: PackSeats): FlrError {
+  return new FlrError(
+    'PACK_EXHAUSTED',
+    `every seat of pack "${pack.name}" is leased (limit ${pack.limit}); retry later or ask with a wait`,
+    { limit: pack.limit, inUse: pack.inUse },
+  )
+}
+
+function waitTimeout(pack: string, waitMs: number): FlrError {
+  return new FlrError('WAIT_TIMEOUT', `no seat of pack "${pack}" became free within ${waitMs} ms; retry or wait longer`)
+}
+
+function leaseUnknown(): FlrError {
+  return new FlrError('LEASE_UNKNOWN', 'no such lease (expired, released, revoked or never granted); request a new lease')
+}

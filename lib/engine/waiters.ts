@@ -1,0 +1,81 @@
+// Lease requests waiting for a seat of one pack, first come, first served ([LEASE-5]).
+
+import type { Grant, LeaseRequest } from './contract.js'
+
+/** Where the answer to one lease request goes. */
+export interface Reply {
+  resolve(grant: Grant): void
+  reject(error: unknown): void
+}
+
+/** One waiting lease request; it owns its deadline timer and abort listener. */
+export class Waiter {
+  private readonly releases: (() => void)[] = []
+
+  constructor(
+    readonly request: LeaseRequest,
+    readonly reply: Reply,
+  ) {}
+
+  get holder(): string {
+    return this.request.holder
+  }
+
+  /** Register what must be undone once the waiter leaves the queue (timer, listener). */
+  onLeave(undo: () => void): void {
+    this.releases.push(undo)
+  }
+
+  leave(): void {
+    for (const undo of this.releases.splice(0)) undo()
+  }
+}
+
+/**
+ * A Set keeps insertion order and deletes in O(1), so it is a FIFO queue from which a
+ * timed-out or aborted waiter can leave from the middle. The per-holder index serves
+ * [LEASE-2]: when a holder is granted, all its waiting requests share that one lease.
+ */
+export class WaiterQueue {
+  private readonly order = new Set<Waiter>()
+  private readonly byHolder = new Map<string, Set<Waiter>>()
+
+  get size(): number {
+    return this.order.size
+  }
+
+  first(): Waiter | undefined {
+    return this.order.values().next().value
+  }
+
+  add(waiter: Waiter): void {
+    this.order.add(waiter)
+    let mine = this.byHolder.get(waiter.holder)
+    if (!mine) this.byHolder.set(waiter.holder, (mine = new Set()))
+    mine.add(waiter)
+  }
+
+  /** Remove one waiter; false if it had already left. */
+  remove(waiter: Waiter): boolean {
+    if (!this.order.delete(waiter)) return false
+    const mine = this.byHolder.get(waiter.holder)
+    mine?.delete(waiter)
+    if (mine?.size === 0) this.byHolder.delete(waiter.holder)
+    waiter.leave()
+    return true
+  }
+
+  /** Remove and return every waiter of `holder`, oldest first. */
+  takeHolder(holder: string): Waiter[] {
+    const mine = [...(this.byHolder.get(holder) ?? [])]
+    for (const waiter of mine) this.remove(waiter)
+    return mine
+  }
+
+  /** Remove and return every waiter, oldest first. */
+  takeAll(): Waiter[] {
+    const all = [...this.order]
+    for (const waiter of all) this.remove(waiter)
+    return all
+  }
+}
