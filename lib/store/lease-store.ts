@@ -1,0 +1,290 @@
+// The durable lease store: one LMDB file in the state directory. [LEASE-7] a put or remove
+// resolves only once its transaction is flushed to disk; [LEASE-8] load() gives back what
+// was acknowledged; [LEASE-9] the file is bound to a host id and refused, never wiped,
+// when it belongs to another host or is damaged.
+import fs from 'node:fs'
+import path from 'node:path'
+import { open, type Database, type RootDatabase } from 'lmdb'
+import { FlrError } from '../errors.js'
+import type { LeaseRecord, LeaseStore } from '../engine/types.js'
+import { probeStoreFile } from './crash-probe.js'
+import {
+  decodeMeta,
+  encodeMeta,
+  leaseValueCodec,
+  STORE_FORMAT,
+  Undecodable,
+  type LeaseFields,
+  type StoreMeta,
+} from './record-codec.js'
+
+export const STORE_FILE = 'leases.mdb'
+const META_KEY = 'store'
+
+export interface LeaseStoreOptions {
+  stateDir: string
+  hostId: string
+}
+
+type MetaTable = Database<Buffer, string>
+type LeaseTable = Database<LeaseFields | Undecodable, string>
+
+/** Opens (or creates) the store of `stateDir` for `hostId`; rejects STORE_WRONG_HOST or STORE_DAMAGED. */
+export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLeaseStore> {
+  const stateDir = path.resolve(opts.stateDir)
+  const file = path.join(stateDir, STORE_FILE)
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 })
+  const existed = await screenExistingFile(file)
+  const env = openEnv(file)
+  try {
+    const tables = existed ? await openExisting(env, file, opts.hostId) : await createTables(env, opts.hostId)
+    const restored = readLeases(tables.leases, file)
+    return new LmdbLeaseStore(env, tables, file, opts.hostId, restored)
+  } catch (e) {
+    await env.close()
+    throw e
+  }
+}
+
+export class LmdbLeaseStore implements LeaseStore {
+  readonly file: string
+  readonly hostId: string
+  readonly #env: RootDatabase
+  readonly #meta: MetaTable
+  readonly #leases: LeaseTable
+  #snapshot: LeaseRecord[] | undefined
+  #writeError: Error | undefined
+  #closing: Promise<void> | undefined
+
+  /** Use openLeaseStore. */
+  constructor(env: RootDatabase, tables: Tables, file: string, hostId: string, snapshot: LeaseRecord[]) {
+    this.#env = env
+    this.#meta = tables.meta
+    this.#leases = tables.leases
+    this.file = file
+    this.hostId = hostId
+    this.#snapshot = snapshot
+  }
+
+  /** [LEASE-7] resolves once the record is on disk (committed and flushed). */
+  put(record: LeaseRecord): Promise<void> {
+    // a record that would not decode again would make the next start refuse the store
+    const invalid = typeof record.lease === 'string' && record.lease !== '' ? leaseValueCodec.check(record) : 'has no lease id'
+    if (invalid) return Promise.reject(new TypeError(`not storing lease ${String(record.lease)}: it ${invalid}`))
+    return this.#durable(() => this.#leases.put(record.lease, record))
+  }
+
+  /** [LEASE-7] resolves once the removal is on disk; removing an unknown lease is not an error. */
+  remove(lease: string): Promise<void> {
+    return this.#durable(() => this.#leases.remove(lease))
+  }
+
+  /** [LEASE-8] every stored lease, for restore at start (the first call reuses the records validated at open). */
+  load(): LeaseRecord[] {
+    const snapshot = this.#snapshot
+    this.#snapshot = undefined
+    return snapshot ?? readLeases(this.#leases, this.file)
+  }
+
+  /** Number of stored leases (from LMDB's page statistics, no scan). */
+  count(): number {
+    return entryCount(this.#leases)
+  }
+
+  /** [HTTP-1] a cheap read proving the store answers, and no write has failed since the last success. */
+  healthy(): boolean {
+    if (this.#closing || this.#writeError) return false
+    try {
+      const bytes = this.#meta.getBinary(META_KEY)
+      if (!bytes) return false
+      const meta = decodeMeta(bytes)
+      return meta.ok && meta.value.hostId === this.hostId
+    } catch {
+      return false
+    }
+  }
+
+  /** [SRV-8] waits for every write issued so far to be on disk, then closes the file. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#env.flushed
+      await this.#env.close()
+    })()
+    return this.#closing
+  }
+
+  // lmdb-js queues every async write of the environment, in call order, into the next
+  // transaction: writes issued in the same event turn, or while the previous commit is
+  // running, share one commit and one fsync (group commit). The environment is opened
+  // without overlappingSync, so a commit returns only after its fsync; the `flushed`
+  // promise that separateFlushed hangs on each write is then the same promise, and is
+  // awaited anyway so that [LEASE-7] does not depend on that option.
+  async #durable(write: () => Promise<boolean>): Promise<void> {
+    if (this.#closing) throw new Error(`the lease store ${this.file} is closed`)
+    this.#snapshot = undefined // the records read at open no longer tell the whole story
+    let committed: Promise<boolean> & { flushed?: Promise<unknown> }
+    try {
+      committed = write()
+      await committed
+      await committed.flushed
+      this.#writeError = undefined
+    } catch (e) {
+      this.#writeError = e as Error
+      throw e
+    }
+  }
+}
+
+interface Tables {
+  meta: MetaTable
+  leases: LeaseTable
+}
+
+// overlappingSync (lmdb-js's default on Linux) lets a commit become visible before its
+// fsync and, if that fsync fails, leaves the flush promise pending forever; a plain synced
+// commit rejects instead. Measured here it was also no slower under 256 concurrent writers.
+function openEnv(file: string): RootDatabase {
+  try {
+    return open({ path: file, noSubdir: true, maxDbs: 4, overlappingSync: false, separateFlushed: true })
+  } catch (e) {
+    throw lmdbFailure(file, 'open', e)
+  }
+}
+
+// LMDB's own error codes are negative (MDB_CORRUPTED, MDB_INVALID…): the file is bad. A
+// positive one is an errno (EACCES, EIO, ENOSPC): the file may be fine, so telling the
+// operator to move it aside would be wrong advice.
+function lmdbFailure(file: string, verb: 'open' | 'read', e: unknown): Error {
+  const { code, message } = e as { code?: unknown; message?: string }
+  if (typeof code === 'number' && code > 0) return new Error(`cannot ${verb} the lease store ${file}: ${message}`)
+  return damaged(file, `LMDB cannot ${verb} it: ${message ?? String(e)}`)
+}
+
+/** A zero-length file would be silently initialised as a new store by LMDB; so would nothing else. */
+async function screenExistingFile(file: string): Promise<boolean> {
+  let size: number
+  try {
+    size = fs.statSync(file).size
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw e
+  }
+  if (size === 0) throw damaged(file, 'the file is empty')
+  const verdict = await probeStoreFile(file)
+  if (!verdict.readable) throw damaged(file, verdict.reason)
+  return true
+}
+
+async function openExisting(env: RootDatabase, file: string, hostId: string): Promise<Tables> {
+  checkFileLength(env, file)
+  const leases = existing(() => openLeaseTable(env, false))
+  const meta = existing(() => openMetaTable(env, false))
+  const metaBytes = meta?.getBinary(META_KEY)
+  if (!metaBytes) {
+    if (leases && leases.getKeysCount({ limit: 1 }) > 0) {
+      throw damaged(file, 'its meta entry is missing but it holds leases')
+    }
+    // A first start that stopped between creating the file and writing the meta entry:
+    // there is nothing in it to lose, so finish creating it.
+    return createTables(env, hostId)
+  }
+  const decoded = decodeMeta(metaBytes)
+  if (!decoded.ok) throw damaged(file, decoded.reason)
+  if (!leases || !meta) throw damaged(file, 'its leases table is missing')
+  if (decoded.value.hostId !== hostId) throw wrongHost(file, decoded.value, hostId)
+  return { meta, leases }
+}
+
+// LMDB maps the file: a page past its end is a SIGBUS on the first write that touches it.
+function checkFileLength(env: RootDatabase, file: string): void {
+  const stats = env.getStats() as { pageSize: number; lastPageNumber: number }
+  const needed = (stats.lastPageNumber + 1) * stats.pageSize
+  const size = fs.statSync(file).size
+  if (size < needed) throw damaged(file, `it is ${size} bytes long, its own index needs ${needed}`)
+}
+
+// `create: false` (known to lmdb-js, missing from its types) when opening an existing
+// store: that must not write to it.
+function openMetaTable(env: RootDatabase, create: boolean): MetaTable {
+  const options = { name: 'meta', encoding: 'binary' as const, create }
+  return env.openDB<Buffer, string>(options)
+}
+
+function openLeaseTable(env: RootDatabase, create: boolean): LeaseTable {
+  const options = { name: 'leases', encoder: leaseValueCodec, create }
+  return env.openDB<LeaseFields | Undecodable, string>(options)
+}
+
+/** lmdb-js throws when a table is not there and must not be created. */
+function existing<T>(openTable: () => T): T | undefined {
+  try {
+    return openTable()
+  } catch {
+    return undefined
+  }
+}
+
+// The leases table is created before the meta entry, so "meta present" implies a complete
+// store; the meta entry is durable before the store is used.
+async function createTables(env: RootDatabase, hostId: string): Promise<Tables> {
+  const leases = openLeaseTable(env, true)
+  const meta = openMetaTable(env, true)
+  const stored: StoreMeta = { format: STORE_FORMAT, hostId, createdAt: new Date().toISOString() }
+  const committed: Promise<boolean> & { flushed?: Promise<unknown> } = meta.put(META_KEY, encodeMeta(stored))
+  await committed
+  await committed.flushed
+  return { meta, leases }
+}
+
+// LMDB has no page checksums: a page overwritten with garbage can read back as fewer
+// entries without any error. The tree's own entry count, kept apart from the leaf pages,
+// catches that, so a damaged store is never restored with leases silently missing.
+function readLeases(leases: LeaseTable, file: string): LeaseRecord[] {
+  const records: LeaseRecord[] = []
+  let expected: number
+  try {
+    expected = entryCount(leases)
+    for (const { key, value } of leases.getRange()) {
+      if (typeof key !== 'string') throw damaged(file, `a lease key is not a string (${String(key)})`)
+      if (value instanceof Undecodable) throw damaged(file, `lease ${key} ${value.reason}`)
+      records.push({ lease: key, ...value })
+    }
+  } catch (e) {
+    if (e instanceof FlrError) throw e
+    throw lmdbFailure(file, 'read', e)
+  }
+  if (records.length !== expected) {
+    throw damaged(file, `its index counts ${expected} leases but ${records.length} can be read`)
+  }
+  return records
+}
+
+function entryCount(table: LeaseTable): number {
+  return (table.getStats() as { entryCount: number }).entryCount
+}
+
+/** [LEASE-9] the message says which file, what is wrong, and what to do; never to delete it. */
+function damaged(file: string, reason: string): FlrError {
+  const stateDir = path.dirname(file)
+  return new FlrError(
+    'STORE_DAMAGED',
+    `the lease store ${file} is damaged: ${reason}. flr will not start on it and never wipes it. ` +
+      `Either move it aside (keep it for inspection), e.g. mv ${file} ${file}.damaged, and start ` +
+      `again: flr creates an empty store; the leases it held are lost and clients lease again. ` +
+      `Or put back ${STORE_FILE} from a backup. (Moving the whole state directory ${stateDir} aside ` +
+      `works too, but it also holds the admin password.)`,
+    { file, stateDir, reason },
+  )
+}
+
+function wrongHost(file: string, stored: StoreMeta, hostId: string): FlrError {
+  const stateDir = path.dirname(file)
+  return new FlrError(
+    'STORE_WRONG_HOST',
+    `the state directory ${stateDir} belongs to host ${stored.hostId} (store created ${stored.createdAt}), ` +
+      `but this server is host ${hostId}. If this is the same machine and only its host id changed, ` +
+      `start with --host-id ${stored.hostId}; if the directory was copied from another machine, start ` +
+      `with a fresh --state-dir on this host. flr never wipes or rewrites it.`,
+    { file, storedHostId: stored.hostId, hostId },
+  )
+}

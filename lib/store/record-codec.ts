@@ -1,0 +1,97 @@
+// The bytes of the lease store, format 1. Decoding never trusts the file: anything that
+// is not exactly what format 1 writes comes back as a reason, so the store can refuse to
+// start with STORE_DAMAGED ([LEASE-9]) instead of restoring garbage ([LEASE-8]).
+import { Packr } from 'msgpackr'
+import type { LeaseRecord } from '../engine/types.js'
+
+export const STORE_FORMAT = 1
+
+/** What the store says about itself: written once, when the store is created. */
+export interface StoreMeta {
+  readonly format: number
+  readonly hostId: string
+  readonly createdAt: string
+}
+
+// Plain MessagePack only: records and extensions would make the file depend on
+// encoder state that is not stored with it.
+const packr = new Packr({ useRecords: false, moreTypes: false })
+
+/** Why a stored value is not a format 1 lease record. */
+export class Undecodable {
+  constructor(readonly reason: string) {}
+}
+
+export type LeaseFields = Omit<LeaseRecord, 'lease'>
+
+/**
+ * The value codec of the leases table, handed to lmdb-js as its `encoder`: lmdb-js then
+ * decodes straight from its read buffer (no copy per record), which keeps loading 100,000
+ * leases fast ([LEASE-8] restart). The lease id is the key; the value is a positional tuple.
+ * Decoding never throws: a bad value comes back as Undecodable so the caller can name it.
+ */
+export const leaseValueCodec = {
+  encode(record: LeaseRecord): Buffer {
+    return packr.pack([record.pack, record.holder, record.client, record.address, record.grantedAt])
+  },
+  decode(bytes: Uint8Array, end?: number): LeaseFields | Undecodable {
+    let tuple: unknown
+    try {
+      tuple = packr.unpack(bytes, end)
+    } catch (e) {
+      return new Undecodable(`is not MessagePack (${(e as Error).message})`)
+    }
+    return fieldsOf(tuple)
+  },
+  /** Why `record` would not decode again, or undefined if it would. */
+  check(record: LeaseRecord): string | undefined {
+    const fields = fieldsOf([record.pack, record.holder, record.client, record.address, record.grantedAt])
+    return fields instanceof Undecodable ? fields.reason : undefined
+  },
+}
+
+function fieldsOf(tuple: unknown): LeaseFields | Undecodable {
+  if (!Array.isArray(tuple) || tuple.length !== 5) return new Undecodable(`is not a format ${STORE_FORMAT} record`)
+  const [pack, holder, client, address, grantedAt] = tuple as unknown[]
+  if (
+    typeof pack !== 'string' ||
+    typeof holder !== 'string' ||
+    typeof client !== 'string' ||
+    typeof address !== 'string' ||
+    typeof grantedAt !== 'number' ||
+    !Number.isFinite(grantedAt)
+  ) {
+    return new Undecodable('has fields of the wrong type')
+  }
+  return { pack, holder, client, address, grantedAt }
+}
+
+/** JSON, so a person can read it with any LMDB tool (`mdb_dump -s meta`). */
+export function encodeMeta(meta: StoreMeta): Buffer {
+  return Buffer.from(JSON.stringify(meta))
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string }
+
+export function decodeMeta(bytes: Uint8Array): Decoded<StoreMeta> {
+  let meta: unknown
+  try {
+    meta = JSON.parse(Buffer.from(bytes).toString('utf8'))
+  } catch {
+    return { ok: false, reason: 'its meta entry is not JSON' }
+  }
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    return { ok: false, reason: 'its meta entry is not an object' }
+  }
+  const { format, hostId, createdAt } = meta as Record<string, unknown>
+  if (typeof format !== 'number') return { ok: false, reason: 'its meta entry has no format version' }
+  if (format !== STORE_FORMAT) {
+    return {
+      ok: false,
+      reason: `it has format version ${format}, this flr reads only format ${STORE_FORMAT} (was it written by a newer flr?)`,
+    }
+  }
+  if (typeof hostId !== 'string' || hostId === '') return { ok: false, reason: 'its meta entry has no host id' }
+  if (typeof createdAt !== 'string') return { ok: false, reason: 'its meta entry has no creation time' }
+  return { ok: true, value: { format, hostId, createdAt } }
+}
