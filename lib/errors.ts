@@ -10,6 +10,8 @@ export const ERRORS = {
   LPF_UNTRUSTED_KEY: 'the license pack file is not signed by a configured vendor key',
   LPF_WRONG_HOST: 'the license pack file is issued for another host',
   LPF_EXPIRED: 'the license pack file has expired',
+  // [SRV-1] [SRV-3] status reasons (not rejections of a file)
+  LPF_MISSING: 'there is no license pack file for this host in the license directory',
   // [WIRE-3] faults that end a connection
   FRAME_TOO_LARGE: 'frame length over 65,536 bytes',
   BAD_FRAME: 'frame is not one MessagePack map',
@@ -43,6 +45,7 @@ export const ERRORS = {
   STATE_LOCKED: 'another flr serve is using this state directory',
   PORT_IN_USE: 'the port is held by another process',
   // the client library and CLI
+  INTERNAL: 'the server failed to handle the request; its log says why',
   CONNECTION_LOST: 'the connection to the server was lost',
   USAGE: 'invalid command line',
 } as const

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-/** the package version; dist/lib/version.js sits two folders below package.json */
-export const VERSION: string = pkg.version
+// lib/version.ts runs from the source tree (tests) and from dist/lib/ (the CLI): take the nearest package.json
+const candidates = ['../package.json', '../../package.json'].map((p) => new URL(p, import.meta.url))
+const pkgUrl = candidates.find((u) => existsSync(u))
+if (!pkgUrl) throw new Error('flr: package.json not found beside lib/ or dist/lib/')
+export const VERSION: string = (JSON.parse(readFileSync(pkgUrl, 'utf8')) as { version: string }).version

@@ -1,5 +1,5 @@
 // What a command may touch of the outside world, injected so commands run in-process in tests.
-import { FlrError, isFlrError } from '../errors.js'
+import { isFlrError } from '../errors.js'
 
 export interface CliIO {
   out(text: string): void
@@ -36,6 +36,5 @@ export function json(value: unknown): string {
 export function describeError(e: unknown): string {
   if (isFlrError(e)) return `${e.code}: ${e.message}`
   if (e instanceof CommandFailed) return e.message
-  if (e instanceof FlrError) return e.message
   return e instanceof Error ? e.message : String(e)
 }

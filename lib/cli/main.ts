@@ -1,6 +1,7 @@
 // The flr command line: commander wiring only; each command is a module in commands/.
 import { Command, CommanderError } from 'commander'
 import { CommandFailed, describeError, type CliIO } from './io.js'
+import { isFlrError } from '../errors.js'
 import { VERSION } from '../version.js'
 import * as hostId from './commands/host-id.js'
 import * as keygen from './commands/keygen.js'
@@ -39,6 +40,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return e.exitCode === 0 ? 0 : 2
     }
     io.err(`flr: ${describeError(e)}`)
-    return e instanceof CommandFailed ? e.exitCode : 1
+    if (e instanceof CommandFailed) return e.exitCode
+    return isFlrError(e, 'USAGE') ? 2 : 1
   }
 }

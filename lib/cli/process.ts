@@ -3,15 +3,21 @@ import { run } from './main.js'
 import type { CliIO } from './io.js'
 
 export async function main(argv: string[]): Promise<void> {
-  const interrupted = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
-  })
+  let interrupted: Promise<void> | undefined
   const io: CliIO = {
     out: (s) => process.stdout.write(s + '\n'),
     err: (s) => process.stderr.write(s + '\n'),
     env: process.env,
-    interrupted,
+    // Handlers only for a command that asks (serve, lease): while one is installed Node no
+    // longer ends the process on Ctrl-C/SIGTERM, and a command that never looks (flr status
+    // waiting on a peer that does not answer) would swallow the first one.
+    get interrupted() {
+      interrupted ??= new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      return interrupted
+    },
     prompt: process.stdin.isTTY ? promptHidden : undefined,
   }
   process.exitCode = await run(argv, io)

@@ -1,7 +1,59 @@
-// PLACEHOLDER: replaced by the module that implements `flr status`.
+// `flr status`: the packs table ([WIRE-7]).
 import type { Command } from 'commander'
-import type { CliIO } from '../io.js'
+import { json, table, type CliIO } from '../io.js'
+import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { FlrClient } from '../../client/client.js'
 
-export function register(program: Command, _io: CliIO): void {
-  program.command('status').description('(not built yet)')
+interface PackRow {
+  name: string
+  limit: number
+  inUse: number
+  waiting: number
+}
+
+interface Status {
+  serving: boolean
+  reason?: { code: string; message: string }
+  lpf?: { vendor: string; expiration: string; port: number; loadedAt?: string }
+  pendingError?: { code: string; message: string; at: string }
+  portError?: { code: string; message: string }
+  restored?: number
+  packs: PackRow[]
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('status')
+    .description('show the packs: limit, in use, available, waiting, expiration')
+    .option('--server <host:port>', SERVER_OPTION_HELP)
+    .option('--json', 'print the raw status as JSON')
+    .action(async (opts: { server?: string; json?: boolean }) => {
+      const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false })
+      try {
+        const status = (await client.status()) as unknown as Status
+        io.out(opts.json ? json(status) : render(status))
+      } finally {
+        client.close()
+      }
+    })
+}
+
+export function render(s: Status): string {
+  const lines: string[] = []
+  if (s.lpf) lines.push(`LPF: ${s.lpf.vendor}, port ${s.lpf.port}, expires ${s.lpf.expiration}${s.lpf.loadedAt ? `, loaded ${s.lpf.loadedAt}` : ''}`)
+  lines.push(s.serving ? 'Serving.' : `NOT serving: ${s.reason ? `${s.reason.code}: ${s.reason.message}` : 'no valid LPF'}`)
+  if (s.pendingError) lines.push(`Pending error: ${s.pendingError.code}: ${s.pendingError.message} (since ${s.pendingError.at}); the LPF above stays in force`)
+  if (s.portError) lines.push(`Port error: ${s.portError.code}: ${s.portError.message}`)
+  if (s.restored) lines.push(`Restored at start: ${s.restored} lease(s)`)
+  if (s.packs.length > 0) {
+    const expires = s.lpf?.expiration ?? ''
+    lines.push(
+      '',
+      table(
+        ['Pack', 'Limit', 'In use', 'Available', 'Waiting', 'Expires'],
+        s.packs.map((p) => [p.name, p.limit, p.inUse, Math.max(0, p.limit - p.inUse), p.waiting, expires]),
+      ),
+    )
+  }
+  return lines.join('\n')
 }

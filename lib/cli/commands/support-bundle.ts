@@ -1,7 +1,45 @@
-// PLACEHOLDER: replaced by the module that implements `flr support-bundle`.
+// `flr support-bundle`: a .tar.gz for support: logs, the LPF in force, status, versions, configuration.
+import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import type { CliIO } from '../io.js'
+import { json, type CliIO } from '../io.js'
+import { describeError } from '../io.js'
+import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { FlrClient } from '../../client/client.js'
+import { supportBundle } from '../../support/bundle.js'
 
-export function register(program: Command, _io: CliIO): void {
-  program.command('support-bundle').description('(not built yet)')
+interface BundleOptions {
+  stateDir: string
+  out?: string
+  server?: string
+  json?: boolean
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('support-bundle')
+    .description('write a .tar.gz for support: logs, the LPF in force, status, versions, configuration (no secrets)')
+    .requiredOption('--state-dir <dir>', "the server's state directory")
+    .option('--out <file>', 'where to write it (default flr-support-<time>.tar.gz)')
+    .option('--server <host:port>', SERVER_OPTION_HELP)
+    .option('--json', 'print what was written as JSON')
+    .action(async (opts: BundleOptions) => {
+      const status = await liveStatus(opts, io)
+      const bundle = supportBundle({ stateDir: opts.stateDir, status })
+      const out = opts.out ?? `flr-support-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`
+      writeFileSync(out, bundle.data, { mode: 0o600 })
+      io.out(opts.json ? json({ out, files: bundle.files }) : `Wrote ${out} (${bundle.data.length} bytes):\n  ${bundle.files.join('\n  ')}`)
+    })
+}
+
+async function liveStatus(opts: BundleOptions, io: CliIO): Promise<unknown> {
+  try {
+    const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-support-bundle', reconnect: false })
+    try {
+      return await client.status()
+    } finally {
+      client.close()
+    }
+  } catch (e) {
+    return { unreachable: describeError(e) }
+  }
 }

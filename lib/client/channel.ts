@@ -1,0 +1,103 @@
+// One TCP connection to a server: framed requests matched to replies by id, pushes out.
+import { connect, type Socket } from 'node:net'
+import { FlrError } from '../errors.js'
+import { FrameDecoder, encodeFrame } from '../protocol/frame.js'
+
+/** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
+const MAX_REPLY = 16 * 1024 * 1024
+
+interface Pending {
+  resolve(body: Record<string, unknown>): void
+  reject(err: Error): void
+}
+
+export class Channel {
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private closedError: FlrError | undefined
+
+  private constructor(
+    private readonly socket: Socket,
+    onPush: (name: string, body: Record<string, unknown>) => void,
+    onClose: (channel: Channel) => void,
+  ) {
+    const decoder = new FrameDecoder(
+      {
+        frame: (msg) => {
+          if (typeof msg.push === 'string') return onPush(msg.push, msg)
+          this.settle(msg)
+        },
+        fault: (err) => socket.destroy(err),
+      },
+      MAX_REPLY,
+    )
+    socket.on('data', (chunk) => decoder.push(chunk))
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      this.closedError = new FlrError('CONNECTION_LOST', `connection to ${socket.remoteAddress}:${socket.remotePort} closed`)
+      for (const p of this.pending.values()) p.reject(this.closedError)
+      this.pending.clear()
+      onClose(this)
+    })
+  }
+
+  static open(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    onPush: (name: string, body: Record<string, unknown>) => void,
+    onClose: (channel: Channel) => void,
+  ): Promise<Channel> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, noDelay: true })
+      const timer = setTimeout(() => socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs)
+      socket.once('error', (err) => {
+        clearTimeout(timer)
+        // [SRV-1] the lease port is the LPF's and is bound only while an LPF is loaded: say so
+        const why = (err as NodeJS.ErrnoException).code ?? err.message
+        reject(new FlrError('CONNECTION_LOST', `cannot reach flr at ${host}:${port} (${why}): check that flr serve runs there with a valid LPF whose port is ${port}`))
+      })
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        socket.removeAllListeners('error')
+        resolve(new Channel(socket, onPush, onClose))
+      })
+    })
+  }
+
+  get isOpen(): boolean {
+    return this.closedError === undefined
+  }
+
+  get idle(): boolean {
+    return this.pending.size === 0
+  }
+
+  request(op: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    if (this.closedError) return Promise.reject(this.closedError)
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.socket.write(encodeFrame({ ...body, id, op }))
+    })
+  }
+
+  close(): void {
+    this.socket.end()
+  }
+
+  private settle(msg: Record<string, unknown>): void {
+    const id = typeof msg.id === 'number' ? msg.id : 0
+    const p = this.pending.get(id)
+    if (!p) {
+      // id 0: a fault from the server; the connection is about to close
+      return
+    }
+    this.pending.delete(id)
+    if (msg.ok === true) p.resolve(msg)
+    else {
+      const { code, message, ...details } = (msg.error ?? {}) as { code?: string; message?: string }
+      p.reject(new FlrError((code ?? 'INTERNAL') as FlrError['code'], message, details))
+    }
+  }
+}

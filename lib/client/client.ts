@@ -1,0 +1,319 @@
+// The library runtime clients embed: connect, hello, lease with auto-renew, follow `moving`,
+// reconnect with backoff and resume by lease id, keep leases usable through the grace period.
+import { EventEmitter } from 'node:events'
+import { FlrError, isFlrError } from '../errors.js'
+import { Channel } from './channel.js'
+
+export interface ClientOptions {
+  host?: string
+  port?: number
+  /** [WIRE-4] who this is: the default holder of its leases */
+  client: string
+  app?: string
+  /** reconnect after a lost connection (default true) */
+  reconnect?: boolean
+  connectTimeoutMs?: number
+  /** backoff between reconnect attempts: doubles from min to max */
+  backoffMinMs?: number
+  backoffMaxMs?: number
+}
+
+export interface Hello {
+  protocol: number
+  server: string
+  vendor: string
+  hostId: string
+  serverTime: number
+  leaseTtlMs: number
+  graceMs: number
+  packs: string[]
+}
+
+export interface LeaseOptions {
+  /** how long the server may wait for a seat (ms, at most 600,000) [LEASE-5] */
+  wait?: number
+  /** hold the lease as someone other than the connection's client [LEASE-2] */
+  holder?: string
+}
+
+/**
+ * Events: `connected` (Hello), `disconnected` (Error), `moving` (port), `shutdown`.
+ * A client keeps one connection; leases are not tied to it ([LEASE-4]) and survive reconnects.
+ */
+export class FlrClient extends EventEmitter {
+  private channel: Channel | undefined
+  private connecting: Promise<Channel> | undefined
+  private closed = false
+  private readonly held = new Set<Lease>()
+  private host: string
+  private port: number
+  hello: Hello | undefined
+
+  private constructor(private readonly opts: ClientOptions) {
+    super()
+    this.host = opts.host ?? '127.0.0.1'
+    this.port = opts.port ?? 19110
+  }
+
+  /** Connects and says hello; rejects if the first attempt fails (no retry before the first success). */
+  static async connect(opts: ClientOptions): Promise<FlrClient> {
+    const client = new FlrClient(opts)
+    await client.open()
+    return client
+  }
+
+  get serverPort(): number {
+    return this.port
+  }
+
+  /** Sends one request on the current connection; waits for a reconnect in progress. */
+  async request(op: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const channel = this.channel?.isOpen ? this.channel : await this.reconnecting()
+    const { id: _id, ok: _ok, ...reply } = await channel.request(op, body)
+    return reply
+  }
+
+  /** [WIRE-5] Takes a lease and keeps it renewed at TTL/3 until release() or close(). */
+  async lease(pack: string, options: LeaseOptions = {}): Promise<Lease> {
+    const grant = await this.request('lease', { pack, ...options })
+    const lease = new Lease(this, grant as unknown as LeaseGrant)
+    this.held.add(lease)
+    return lease
+  }
+
+  status(): Promise<Record<string, unknown>> {
+    return this.request('status')
+  }
+
+  /** Closes the connection and stops renewing; leases stay with the server until they expire. */
+  close(): void {
+    this.closed = true
+    for (const lease of this.held) lease.stop()
+    this.held.clear()
+    this.channel?.close()
+  }
+
+  /** @internal */
+  forget(lease: Lease): void {
+    this.held.delete(lease)
+  }
+
+  private async open(port = this.port): Promise<Channel> {
+    const channel = await Channel.open(
+      this.host,
+      port,
+      this.opts.connectTimeoutMs ?? 5_000,
+      (name, body) => this.onPush(channel, name, body),
+      (c) => this.onClose(c),
+    )
+    try {
+      const hello = await channel.request('hello', { protocol: 1, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
+      this.hello = hello as unknown as Hello
+    } catch (e) {
+      channel.close()
+      throw e
+    }
+    this.port = port
+    const previous = this.channel
+    this.channel = channel
+    // in-flight replies on the old connection still arrive; it closes once they have
+    if (previous && previous !== channel) closeWhenIdle(previous)
+    this.emit('connected', this.hello)
+    // [LEASE-4] resume every lease by its id on the new connection
+    for (const lease of this.held) void lease.renewNow()
+    return channel
+  }
+
+  private onPush(from: Channel, name: string, body: Record<string, unknown>): void {
+    switch (name) {
+      case 'revoked': {
+        for (const lease of this.held) if (lease.id === body.lease) lease.revoked(String(body.reason))
+        break
+      }
+      case 'moving': {
+        // [SRV-5] resume on the new port; the old connection stays until it is idle
+        const port = Number(body.port)
+        this.emit('moving', port)
+        if (from === this.channel) this.connecting ??= this.retry(port).finally(() => (this.connecting = undefined))
+        break
+      }
+      case 'shutdown':
+        this.emit('shutdown')
+        break
+    }
+  }
+
+  private onClose(channel: Channel): void {
+    if (channel !== this.channel) return
+    this.emit('disconnected', new FlrError('CONNECTION_LOST'))
+    if (!this.closed && this.opts.reconnect !== false) void this.reconnecting().catch(() => {})
+  }
+
+  private reconnecting(): Promise<Channel> {
+    if (this.closed) return Promise.reject(new FlrError('CONNECTION_LOST', 'the client is closed'))
+    if (this.opts.reconnect === false) return Promise.reject(new FlrError('CONNECTION_LOST'))
+    this.connecting ??= this.retry(this.port).finally(() => (this.connecting = undefined))
+    return this.connecting
+  }
+
+  /** Tries until it connects or the client is closed, backing off between attempts. */
+  private async retry(port: number): Promise<Channel> {
+    let delay = this.opts.backoffMinMs ?? 100
+    const max = this.opts.backoffMaxMs ?? 5_000
+    for (;;) {
+      if (this.closed) throw new FlrError('CONNECTION_LOST', 'the client is closed')
+      try {
+        return await this.open(port)
+      } catch {
+        await sleep(delay * (0.5 + Math.random() / 2))
+        delay = Math.min(max, delay * 2)
+      }
+    }
+  }
+}
+
+interface LeaseGrant {
+  lease: string
+  pack: string
+  holder: string
+  expiresAt: number
+  ttlMs: number
+  limit: number
+  inUse: number
+  licenses: string
+}
+
+/**
+ * A held lease. Events: `renewed`, `licenses` (the pack's <licenses> changed, [SRV-4]),
+ * `revoked` (reason), `lost` (FlrError: the server no longer knows it, or the grace period ran out).
+ */
+export class Lease extends EventEmitter {
+  readonly id: string
+  readonly pack: string
+  readonly holder: string
+  licenses: string
+  /** local time until which the lease is usable: the server's expiry or, while unreachable, the grace period */
+  usableUntil: number
+  private lastConfirmed = 0
+  private ttlMs = 0
+  private timer: NodeJS.Timeout | undefined
+  private graceTimer: NodeJS.Timeout | undefined
+  private ended = false
+
+  constructor(
+    private readonly client: FlrClient,
+    grant: LeaseGrant,
+  ) {
+    super()
+    this.id = grant.lease
+    this.pack = grant.pack
+    this.holder = grant.holder
+    this.licenses = grant.licenses
+    this.usableUntil = 0
+    this.confirmed(grant.ttlMs)
+    this.schedule()
+  }
+
+  /** Usable now: confirmed within its TTL, or within the server's grace period while it is unreachable. */
+  get usable(): boolean {
+    return !this.ended && Date.now() < this.graceDeadline()
+  }
+
+  /** [WIRE-6] Gives the seat back. */
+  async release(): Promise<void> {
+    this.stop()
+    this.client.forget(this)
+    await this.client.request('release', { lease: this.id })
+  }
+
+  /** @internal renews at once (after a reconnect) */
+  async renewNow(): Promise<void> {
+    if (this.ended) return
+    try {
+      // while the server is unreachable this waits for the reconnect; the grace timer decides meanwhile
+      const reply = await this.client.request('renew', { lease: this.id })
+      if (this.ended) return
+      this.confirmed(Number(reply.ttlMs))
+      if (reply.licenses !== this.licenses) {
+        this.licenses = String(reply.licenses)
+        this.emit('licenses', this.licenses)
+      }
+      this.emit('renewed', reply)
+    } catch (e) {
+      if (isFlrError(e, 'LEASE_UNKNOWN') || isFlrError(e, 'NOT_SERVING')) return this.end('lost', e)
+      // unreachable: keep the lease while the grace period lasts, keep trying
+      if (!this.usable) return this.end('lost', new FlrError('CONNECTION_LOST', 'the server stayed unreachable past the grace period'))
+    } finally {
+      this.schedule()
+    }
+  }
+
+  /** @internal */
+  revoked(reason: string): void {
+    this.end('revoked', reason)
+  }
+
+  /** @internal stops renewing without telling the server */
+  stop(): void {
+    this.ended = true
+    clearTimeout(this.timer)
+    clearTimeout(this.graceTimer)
+  }
+
+  /** The server vouched for the lease just now. */
+  private confirmed(ttlMs: number): void {
+    this.lastConfirmed = Date.now()
+    this.ttlMs = ttlMs
+    this.usableUntil = this.lastConfirmed + ttlMs
+    this.armGrace()
+  }
+
+  private graceDeadline(): number {
+    return Math.max(this.usableUntil, this.lastConfirmed + (this.client.hello?.graceMs ?? 0))
+  }
+
+  /**
+   * [WIRE-4] graceMs: with no word from the server for that long, the lease is lost. A timer of
+   * its own, because a renewal waiting for the server to come back never settles before then.
+   */
+  private armGrace(): void {
+    clearTimeout(this.graceTimer)
+    // setTimeout holds at most 2^31 - 1 ms (24.8 days); a longer grace is waited out in steps
+    const wait = Math.min(Math.max(0, this.graceDeadline() - Date.now()), MAX_TIMER_MS)
+    this.graceTimer = setTimeout(() => {
+      if (this.usable) return this.armGrace()
+      this.end('lost', new FlrError('CONNECTION_LOST', 'the server stayed unreachable past the grace period'))
+    }, wait)
+    this.graceTimer.unref()
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer)
+    if (this.ended) return
+    // [LEASE-3] clients renew at TTL/3
+    this.timer = setTimeout(() => void this.renewNow(), Math.max(100, this.ttlMs / 3))
+    this.timer.unref()
+  }
+
+  private end(event: 'lost' | 'revoked', detail: unknown): void {
+    if (this.ended) return
+    this.stop()
+    this.client.forget(this)
+    this.emit(event, detail)
+  }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function closeWhenIdle(channel: Channel): void {
+  const check = () => {
+    if (!channel.isOpen) return
+    if (channel.idle) channel.close()
+    else setTimeout(check, 50).unref()
+  }
+  check()
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,179 @@
+// One object per TCP connection (aedes style): frames in, one handler per op behind a
+// single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
+import type { Socket } from 'node:net'
+import { FlrError, isFlrError } from '../errors.js'
+import { FrameDecoder, encodeFrame } from '../protocol/frame.js'
+import { parseRequest, requestId, ok, fail, push, type PushName, type Request } from '../protocol/messages.js'
+import type { Lease, SeatEngine } from '../engine/engine.js'
+import type { Logger } from './logger.js'
+
+/** What a connection needs from the daemon: a narrow view, not the daemon itself. */
+export interface ConnectionServices {
+  readonly engine: SeatEngine
+  readonly log: Logger
+  hello(): Record<string, unknown>
+  status(): Record<string, unknown>
+  auth(password: string): Promise<void>
+  reload(): Promise<Record<string, unknown>>
+}
+
+export const HELLO_TIMEOUT_MS = 10_000
+/** [WIRE-10] replies buffered for a peer that stops reading, before it is cut off */
+export const MAX_BUFFERED = 1024 * 1024
+
+export class Connection {
+  readonly address: string
+  client: string | undefined
+  private admin = false
+  private closed = false
+  private readonly waits = new AbortController()
+  private readonly decoder: FrameDecoder
+  private helloTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly services: ConnectionServices,
+    private readonly onClose: (c: Connection) => void,
+  ) {
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.decoder = new FrameDecoder({
+      frame: (msg) => this.onFrame(msg),
+      fault: (err) => this.fault(err),
+    })
+    socket.setNoDelay(true)
+    socket.on('data', (chunk) => this.decoder.push(chunk))
+    socket.on('error', (err) => services.log.debug({ err, address: this.address }, 'connection error'))
+    socket.on('close', () => this.cleanup())
+    // [WIRE-4] hello within 10 s of connecting, or the connection is closed
+    this.helloTimer = setTimeout(() => this.socket.destroy(), HELLO_TIMEOUT_MS)
+    this.helloTimer.unref()
+  }
+
+  get isOpen(): boolean {
+    return !this.closed
+  }
+
+  /** [WIRE-9] a push (no id) */
+  push(name: PushName, body: Record<string, unknown> = {}): void {
+    this.send(push(name, body))
+  }
+
+  /** Ends the connection once what is queued has been written. */
+  end(): void {
+    if (!this.closed) this.socket.end()
+  }
+
+  destroy(): void {
+    this.socket.destroy()
+  }
+
+  private send(msg: object): void {
+    // after a fault or shutdown has ended the stream, late replies are dropped, not written after end
+    if (this.closed || this.socket.destroyed || this.socket.writableEnded) return
+    this.socket.write(encodeFrame(msg))
+    // [WIRE-10] a peer that stops reading has its replies buffered up to 1 MiB, then it is
+    // cut off. Its requests are not paused: a paused peer would never reach the limit and
+    // would hold its connection (one of --max-connections) for as long as it likes.
+    if (this.socket.writableLength > MAX_BUFFERED) {
+      this.services.log.warn({ address: this.address, client: this.client, buffered: this.socket.writableLength }, 'peer stopped reading: closing')
+      this.socket.destroy()
+    }
+  }
+
+  /** [WIRE-3] a fault ends the connection after one error frame with id 0 */
+  private fault(err: FlrError): void {
+    this.services.log.info({ address: this.address, code: err.code }, 'bad frame: closing connection')
+    this.send(fail(0, err))
+    this.socket.end()
+    this.socket.destroySoon?.()
+  }
+
+  private onFrame(msg: Record<string, unknown>): void {
+    const id = requestId(msg)
+    let request: Request
+    try {
+      request = parseRequest(msg)
+    } catch (e) {
+      this.send(fail(id, e as FlrError))
+      return
+    }
+    this.handle(request).then(
+      (body) => this.send(ok(request.id, body)),
+      (e: unknown) => this.send(fail(request.id, this.asFlrError(e, request.op))),
+    )
+  }
+
+  private asFlrError(e: unknown, op: string): FlrError {
+    if (isFlrError(e)) return e
+    if (this.closed) return new FlrError('CONNECTION_LOST')
+    this.services.log.error({ err: e, op, address: this.address }, 'request failed')
+    return new FlrError('INTERNAL')
+  }
+
+  private async handle(req: Request): Promise<Record<string, unknown>> {
+    if (req.op !== 'hello' && this.client === undefined) throw new FlrError('HELLO_REQUIRED')
+    const { engine } = this.services
+    switch (req.op) {
+      case 'hello':
+        return this.hello(req.protocol, req.client)
+      case 'ping':
+        return {}
+      case 'status':
+        return this.services.status()
+      case 'lease': {
+        const grant = await engine.lease({
+          pack: req.pack,
+          holder: req.holder ?? this.client!,
+          client: this.client!,
+          address: this.address,
+          waitMs: req.wait,
+          owner: this,
+          signal: this.waits.signal,
+        })
+        return { ...grant }
+      }
+      case 'renew':
+        return { ...engine.renew(req.lease, this) }
+      case 'release':
+        await engine.release(req.lease)
+        return {}
+      case 'auth':
+        await this.services.auth(req.password)
+        this.admin = true
+        return {}
+      case 'leases':
+        this.requireAdmin()
+        return { leases: engine.leases(req.pack).map(({ owner: _owner, ...lease }: Lease) => lease) }
+      case 'revoke':
+        this.requireAdmin()
+        await engine.revoke(req.lease)
+        return {}
+      case 'reload':
+        this.requireAdmin()
+        return this.services.reload()
+      default:
+        // parseRequest answers UNKNOWN_OP before this; the switch stays exhaustive for the compiler
+        throw new FlrError('UNKNOWN_OP')
+    }
+  }
+
+  private hello(protocol: number, client: string): Record<string, unknown> {
+    if (protocol !== 1) throw new FlrError('PROTOCOL_UNSUPPORTED', `this server speaks protocol 1, not ${protocol}`)
+    clearTimeout(this.helloTimer)
+    this.client = client
+    return this.services.hello()
+  }
+
+  private requireAdmin(): void {
+    if (!this.admin) throw new FlrError('AUTH_REQUIRED')
+  }
+
+  private cleanup(): void {
+    if (this.closed) return
+    this.closed = true
+    clearTimeout(this.helloTimer)
+    // [LEASE-4] closing releases nothing, but cancels this connection's waits
+    this.waits.abort(new FlrError('CONNECTION_LOST'))
+    this.onClose(this)
+  }
+}
