@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pino from 'pino'
+import type { Test } from 'tap'
 import { buildLpfXml, signLpf } from '../../lib/lpf/vendor.js'
 import { Daemon, type DaemonConfig } from '../../lib/server/daemon.js'
 import { FlrClient, type ClientOptions } from '../../lib/client/client.js'
@@ -17,11 +18,8 @@ export const VENDOR_KEY = join(ROOT, 'fixtures/keys/vendor.key.pem')
 export const VENDOR_PUB = join(ROOT, 'fixtures/keys/vendor.pub.pem')
 export const FLR_BIN = join(ROOT, 'bin/flr.js')
 
-/** The smallest interface of a tap test these helpers need (so they work with any tap version). */
-export interface TestContext {
-  testdir(content?: object): string
-  teardown(fn: () => unknown): void
-}
+/** What these helpers need of a tap test. */
+export type TestContext = Pick<Test, 'testdir' | 'teardown'>
 
 export interface PackSpec {
   name: string

@@ -1,0 +1,495 @@
+// Shared by the benchmarks: servers under test as child processes (a real `flr serve`, the
+// echo ceiling, the in-memory server), a raw-TCP load generator speaking our framing, the
+// server's own CPU time from /proc, percentiles, and cleanup of every child and temp dir.
+// Run only compiled (dist/bench/*.js): `npm run bench`.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { createServer, connect, type Socket } from 'node:net'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { FrameDecoder, encodeFrame } from '../lib/protocol/frame.js'
+import { buildLpfXml, signLpf } from '../lib/lpf/vendor.js'
+
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)))
+export const BENCH_DIST = join(ROOT, 'dist/bench')
+export const FLR_BIN = join(ROOT, 'bin/flr.js')
+export const HOST_ID = 'Lnx-TEST-TEST-TEST-TEST'
+const VENDOR_KEY = join(ROOT, 'fixtures/keys/vendor.key.pem')
+const VENDOR_PUB = join(ROOT, 'fixtures/keys/vendor.pub.pem')
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin/flr.js'))) return dir
+  }
+  throw new Error(`no flr checkout above ${from}`)
+}
+
+// ---- cleanup: every child is killed and every temp dir removed, however the bench ends ----
+
+const children = new Set<ChildProcess>()
+const tempDirs = new Set<string>()
+
+function cleanupNow(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
+  tempDirs.clear()
+}
+process.on('exit', cleanupNow)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanupNow()
+    process.exit(130)
+  })
+}
+
+/** A temporary directory removed when the bench exits; `base` picks the file system (e.g. /dev/shm). */
+export function tempDir(prefix: string, base = os.tmpdir()): string {
+  const dir = mkdtempSync(join(base, `flr-bench-${prefix}-`))
+  tempDirs.add(dir)
+  return dir
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  tempDirs.delete(dir)
+}
+
+// ---- numbers ----
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
+
+export function sortedCopy(values: number[]): Float64Array {
+  return Float64Array.from(values).sort()
+}
+
+export const fmt = {
+  int: (n: number) => Math.round(n).toLocaleString('en'),
+  ms: (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${n.toFixed(0)} ms`),
+  us: (n: number) => `${n.toFixed(0)} µs`,
+  mib: (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`,
+  mb: (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`,
+  pct: (r: number) => `${(r * 100).toFixed(0)}%`,
+  verdict: (met: boolean) => (met ? 'met' : '**not met**'),
+}
+
+export function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+// ---- another process's resources, from /proc ----
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** User + system CPU time of `pid` so far, in µs (clock-tick resolution, usually 10 ms). */
+export function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // the command name may hold spaces and parentheses: fields are counted after its last ')'
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const utime = Number(fields[11])
+  const stime = Number(fields[12])
+  return ((utime + stime) / CLOCK_TICKS) * 1e6
+}
+
+export interface ProcessMemory {
+  rss: number
+  /** peak RSS so far (VmHWM) */
+  peak: number
+  /** anonymous memory: the JS heap, buffers, native allocations */
+  anon: number
+  /** file-backed pages mapped in: code, and LMDB's memory-mapped store */
+  file: number
+}
+
+/** Resident memory of `pid`, in bytes, from /proc/<pid>/status. */
+export function processMemory(pid: number): ProcessMemory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
+  return { rss: kb('VmRSS'), peak: kb('VmHWM'), anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') }
+}
+
+/** This process's limits on open files. */
+export function openFilesLimit(): { soft: number; hard: number } {
+  const m = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))
+  const value = (v: string | undefined) => (v === undefined || v === 'unlimited' ? Infinity : Number(v))
+  return { soft: value(m?.[1]), hard: value(m?.[2]) }
+}
+
+export function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ')
+}
+
+// ---- servers under test ----
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export interface PackSpec {
+  name: string
+  limit: number
+}
+
+export interface ServeDirs {
+  root: string
+  licenseDir: string
+  stateDir: string
+  logDir: string
+}
+
+export function serveDirs(root: string): ServeDirs {
+  const dirs = { root, licenseDir: join(root, 'licenses'), stateDir: join(root, 'state'), logDir: join(root, 'logs') }
+  for (const dir of [dirs.licenseDir, dirs.stateDir, dirs.logDir]) mkdirSync(dir, { recursive: true })
+  return dirs
+}
+
+/** A freshly signed `<hostId>.lp` for the test host, with the test vendor key. */
+export function writeLpf(licenseDir: string, port: number, packs: PackSpec[]): void {
+  const xml = buildLpfXml({
+    vendor: 'Acme',
+    generated: '2026-11-01',
+    expiration: '2099-12-31',
+    hostId: HOST_ID,
+    port,
+    packs: packs.map((p) => ({ name: p.name, limit: p.limit, licenses: `<licenses><license product="${p.name}"/></licenses>` })),
+  })
+  writeFileSync(join(licenseDir, `${HOST_ID}.lp`), signLpf(xml, readFileSync(VENDOR_KEY, 'utf8')))
+}
+
+export interface ServerChild {
+  readonly child: ChildProcess
+  readonly pid: number
+  readonly port: number
+  /** when spawn() was called, performance.now() */
+  readonly spawnedAt: number
+  readonly logs: LogLine[]
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<LogLine>
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs` */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
+}
+
+export interface LogLine {
+  msg: string
+  time: number
+  /** performance.now() when the bench read the line */
+  seenAt: number
+  [field: string]: unknown
+}
+
+/**
+ * A real `flr serve` (bin/flr.js, the compiled code) on `dirs`, with the LPF's port `port`.
+ * `openFiles` raises the child's soft limit on open files through the shell (at most to the
+ * hard limit) for the many-connections bench.
+ */
+export async function startServe(dirs: ServeDirs, port: number, opts: { args?: string[]; openFiles?: number; readyPattern?: RegExp } = {}): Promise<ServerChild> {
+  const args = [
+    FLR_BIN, 'serve',
+    '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--log-dir', dirs.logDir,
+    '--vendor-key', VENDOR_PUB, '--host-id', HOST_ID, '--bind', '127.0.0.1', '--no-http',
+    ...(opts.args ?? []),
+  ]
+  const spawnedAt = performance.now()
+  const child = opts.openFiles
+    ? spawn('sh', ['-c', `ulimit -n ${opts.openFiles} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const server = watchServer(child, port, spawnedAt)
+  await server.waitForLog(opts.readyPattern ?? /^LPF loaded: serving/)
+  return server
+}
+
+function watchServer(child: ChildProcess, port: number, spawnedAt: number): ServerChild {
+  children.add(child)
+  const logs: LogLine[] = []
+  const waiters: { pattern: RegExp; resolve: (line: LogLine) => void }[] = []
+  let stderr = ''
+  let buffered = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  child.stdout!.on('data', (d) => {
+    buffered += d
+    let nl
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const text = buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+      let line: LogLine
+      try {
+        line = { ...JSON.parse(text), seenAt: performance.now() }
+      } catch {
+        continue
+      }
+      logs.push(line)
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line.msg)) {
+          waiters.splice(waiters.indexOf(w), 1)
+          w.resolve(line)
+        }
+      }
+    }
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child)
+      resolve({ code, signal, at: performance.now() })
+    }),
+  )
+  return {
+    child,
+    pid: child.pid!,
+    port,
+    spawnedAt,
+    logs,
+    exited,
+    waitForLog(pattern, timeoutMs = 30_000) {
+      const seen = logs.find((l) => pattern.test(l.msg))
+      if (seen) return Promise.resolve(seen)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`flr serve logged nothing matching ${pattern} within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
+        waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) })
+        void exited.then(({ code, signal }) => {
+          clearTimeout(timer)
+          reject(new Error(`flr serve exited (${code ?? signal}) before logging ${pattern}; stderr: ${stderr}`))
+        })
+      })
+    },
+    async stop(graceMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+      const result = await exited
+      clearTimeout(timer)
+      return result
+    },
+  }
+}
+
+/** A bench server script (dist/bench/<name>.js) that prints `{"port": N}` once it listens. */
+export async function startScriptServer(name: string, args: string[] = []): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(BENCH_DIST, `${name}.js`), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.add(child)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())))
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (d) => {
+      out += d
+      const nl = out.indexOf('\n')
+      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port)
+    })
+    void exited.then(() => reject(new Error(`${name} exited before it listened`)))
+  })
+  return {
+    pid: child.pid!,
+    port,
+    async stop() {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+// ---- the load generator: raw frames over TCP, many requests in flight per connection ----
+
+export interface Reply {
+  id: number
+  ok: boolean
+  [field: string]: unknown
+}
+
+/** One TCP connection speaking [WIRE-1]/[WIRE-2] directly: no client library in the way. */
+export class RawConnection {
+  private nextId = 1
+  private readonly pending = new Map<number, (reply: Reply) => void>()
+  private failure: Error | undefined
+
+  private constructor(private readonly socket: Socket) {
+    const decoder = new FrameDecoder({
+      frame: (msg) => {
+        const resolve = this.pending.get(msg.id as number)
+        if (resolve) {
+          this.pending.delete(msg.id as number)
+          resolve(msg as Reply)
+        }
+      },
+      fault: (err) => this.fail(err),
+    })
+    socket.setNoDelay(true)
+    socket.on('data', (chunk) => decoder.push(chunk))
+    socket.on('error', (err) => this.fail(err))
+    socket.on('close', () => this.fail(new Error('connection closed by the server')))
+  }
+
+  /** Connects and says hello ([WIRE-4]). */
+  static async open(port: number, client: string): Promise<RawConnection> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ port, host: '127.0.0.1' }, () => {
+        s.off('error', reject)
+        resolve(s)
+      })
+      s.once('error', reject)
+    })
+    const conn = new RawConnection(socket)
+    const hello = await conn.request({ op: 'hello', protocol: 1, client })
+    if (!hello.ok) {
+      conn.close()
+      throw new Error(`hello refused: ${JSON.stringify(hello.error)}`)
+    }
+    return conn
+  }
+
+  request(msg: Record<string, unknown>): Promise<Reply> {
+    if (this.failure) return Promise.reject(this.failure)
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, resolve)
+      this.socket.write(encodeFrame({ ...msg, id }), (err) => err && reject(err))
+    })
+  }
+
+  close(): void {
+    this.failure ??= new Error('closed')
+    this.socket.destroy()
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err
+    const pending = [...this.pending.values()]
+    this.pending.clear()
+    for (const resolve of pending) resolve({ id: 0, ok: false, error: { code: 'CONNECTION_LOST', message: err.message } })
+  }
+}
+
+/** Opens `count` connections, at most `parallel` connecting at once (the listen backlog is finite). */
+export async function openConnections(port: number, count: number, parallel = 64, client = 'bench'): Promise<RawConnection[]> {
+  const conns: RawConnection[] = new Array(count)
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const i = next++
+      conns[i] = await RawConnection.open(port, `${client}-${i}`)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker))
+  return conns
+}
+
+export function closeAll(conns: RawConnection[]): void {
+  for (const c of conns) c?.close()
+}
+
+/** Thrown by a cycle when the server answers an error: a bench never counts failures as work. */
+export function expectOk(reply: Reply, what: string): Reply {
+  if (!reply.ok) throw new Error(`${what} failed: ${JSON.stringify(reply.error)}`)
+  return reply
+}
+
+export interface LoadOptions {
+  conns: RawConnection[]
+  inFlight: number
+  warmupMs: number
+  durationMs: number
+  /** the process whose CPU time is the server's */
+  serverPid: number
+  /** one unit of work by one slot: issues requests through `timed`, which records their latency */
+  cycle: (slot: number, timed: (msg: Record<string, unknown>) => Promise<Reply>) => Promise<void>
+}
+
+export interface LoadResult {
+  requests: number
+  seconds: number
+  latenciesMs: Float64Array
+  /** server CPU (user + system) during the measured window */
+  serverCpuUs: number
+  /** this process's CPU during the measured window: if it nears 1 s per s, the generator is the limit */
+  clientCpuUs: number
+}
+
+/**
+ * conns × inFlight slots, each running `cycle` back to back: a warm-up, then a measured
+ * window over which requests completed, their latencies, and the server's CPU are counted.
+ */
+export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  let phase: 'warmup' | 'measure' | 'done' = 'warmup'
+  let requests = 0
+  const latencies: number[] = []
+  let failed: unknown
+  const slot = async (conn: RawConnection, index: number) => {
+    const timed = async (msg: Record<string, unknown>): Promise<Reply> => {
+      const start = performance.now()
+      const reply = await conn.request(msg)
+      if (phase === 'measure') {
+        latencies.push(performance.now() - start)
+        requests++
+      }
+      return reply
+    }
+    while (phase !== 'done') await opts.cycle(index, timed)
+  }
+  const slots = opts.conns.flatMap((conn, c) =>
+    Array.from({ length: opts.inFlight }, (_, k) =>
+      slot(conn, c * opts.inFlight + k).catch((e) => {
+        failed ??= e
+        phase = 'done'
+      }),
+    ),
+  )
+  await sleep(opts.warmupMs)
+  if (failed) throw failed
+  phase = 'measure'
+  const cpu0 = processCpuUs(opts.serverPid)
+  const client0 = process.cpuUsage()
+  const t0 = performance.now()
+  await sleep(opts.durationMs)
+  const seconds = (performance.now() - t0) / 1000
+  const cpu1 = processCpuUs(opts.serverPid)
+  const client1 = process.cpuUsage(client0)
+  const counted = requests
+  const sample = latencies.slice()
+  phase = 'done'
+  await Promise.all(slots)
+  if (failed) throw failed
+  return {
+    requests: counted,
+    seconds,
+    latenciesMs: sortedCopy(sample),
+    serverCpuUs: cpu1 - cpu0,
+    clientCpuUs: client1.user + client1.system,
+  }
+}
+
+/** Several measured windows of one server as one: totals added, latency samples pooled. */
+export function mergeLoads(results: LoadResult[]): LoadResult {
+  const pooled = new Float64Array(results.reduce((n, r) => n + r.latenciesMs.length, 0))
+  let at = 0
+  for (const r of results) {
+    pooled.set(r.latenciesMs, at)
+    at += r.latenciesMs.length
+  }
+  return {
+    requests: results.reduce((n, r) => n + r.requests, 0),
+    seconds: results.reduce((n, r) => n + r.seconds, 0),
+    latenciesMs: pooled.sort(),
+    serverCpuUs: results.reduce((n, r) => n + r.serverCpuUs, 0),
+    clientCpuUs: results.reduce((n, r) => n + r.clientCpuUs, 0),
+  }
+}
