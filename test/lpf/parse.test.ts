@@ -1,0 +1,180 @@
+// parsePlan is pure: these tests feed it canonical text directly (exclusive c14n form: no
+// empty-element tags, attributes double-quoted), and one fixture through the whole pipeline.
+import t, { type Test } from 'tap'
+import { DOMParser } from '@xmldom/xmldom'
+import { SignedXml } from 'xml-crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parsePlan } from '../../lib/lpf/parse.js'
+import { loadLpf } from '../../lib/lpf/load.js'
+import { screenLpf } from '../../lib/lpf/screen.js'
+import { DSIG_NS } from '../../lib/lpf/dsig.js'
+import { KEYS, TEST_HOST, valid, vendorPub } from './helpers.js'
+
+const DIGEST = 'ab'.repeat(32)
+
+interface Doc {
+  lpf?: string
+  flr?: string
+  packs?: string
+}
+
+const pack = (name: string, limit: string | number, licenses = '<licenses></licenses>') => `<pack limit="${limit}" name="${name}">${licenses}</pack>`
+
+function doc(d: Doc = {}): string {
+  const lpf = d.lpf ?? 'expiration="2099-12-31" generated="2026-11-01" vendor="Acme"'
+  const flr = d.flr ?? `<flr hostId="${TEST_HOST}" port="19110"></flr>`
+  const packs = d.packs ?? `<packs>\n    ${pack('station', 10)}\n  </packs>`
+  return `<lpf ${lpf}>\n  ${flr}\n  ${packs}\n</lpf>`
+}
+
+const parse = (d: Doc) => parsePlan(doc(d), DIGEST)
+const malformed = (t: Test, d: Doc, message: RegExp, name = String(message)) => t.throws(() => parse(d), { code: 'LPF_MALFORMED', message }, name)
+
+t.test('[LPF-1] [LPF-2] [LPF-3] a plan holds every value of the file', async (t) => {
+  const plan = parse({})
+  t.same(plan, {
+    vendor: 'Acme',
+    generated: '2026-11-01',
+    expiration: '2099-12-31',
+    expiresAt: Date.UTC(2100, 0, 1),
+    hostId: TEST_HOST,
+    port: 19110,
+    packs: [{ name: 'station', limit: 10, licenses: '<licenses></licenses>' }],
+    digest: DIGEST,
+  })
+})
+
+t.test('[LPF-1] vendor is required and not empty; escaped values are decoded', async (t) => {
+  malformed(t, { lpf: 'expiration="never"' }, /<lpf> has no vendor attribute/)
+  malformed(t, { lpf: 'expiration="never" vendor=""' }, /empty vendor/)
+  malformed(t, { lpf: 'expiration="never" vendor="  "' }, /empty vendor/)
+  t.equal(parse({ lpf: 'expiration="never" vendor="A &amp; B &lt;C&gt; &quot;D&quot; &#xA;&#x9;&#65;"' }).vendor, 'A & B <C> "D" \n\tA')
+})
+
+t.test('[LPF-1] generated is optional and, when present, a real calendar date', async (t) => {
+  t.equal(parse({ lpf: 'expiration="never" vendor="Acme"' }).generated, null)
+  t.equal(parse({ lpf: 'expiration="never" generated="2024-02-29" vendor="Acme"' }).generated, '2024-02-29')
+  for (const bad of ['2026-02-29', '2026-04-31', '2026-13-01', '2026-00-10', '2026-1-01', '26-01-01', '2026-01-01T00:00:00Z', '']) {
+    malformed(t, { lpf: `expiration="never" generated="${bad}" vendor="Acme"` }, /generated .* is not a valid calendar date/, bad)
+  }
+})
+
+t.test('[LPF-1] expiration: a date is valid to the end of that UTC day, a timestamp to that instant, never is null', async (t) => {
+  const at = (expiration: string) => parse({ lpf: `expiration="${expiration}" vendor="Acme"` }).expiresAt
+  t.equal(at('2027-11-01'), Date.UTC(2027, 10, 2), 'end of 2027-11-01 is the start of 2027-11-02')
+  t.equal(at('2027-12-31'), Date.UTC(2028, 0, 1))
+  t.equal(at('2027-11-01T12:00:00Z'), Date.UTC(2027, 10, 1, 12))
+  t.equal(at('2027-11-01T12:00:00.250Z'), Date.UTC(2027, 10, 1, 12, 0, 0, 250))
+  t.equal(at('2027-11-01T12:00:00.5Z'), Date.UTC(2027, 10, 1, 12, 0, 0, 500))
+  t.equal(at('never'), null)
+  t.equal(at('0099-01-01'), new Date('0099-01-02T00:00:00Z').getTime(), 'two-digit years are not 19xx')
+})
+
+t.test('[LPF-1] expiration is required and has one of the three forms', async (t) => {
+  malformed(t, { lpf: 'vendor="Acme"' }, /no expiration attribute .*expiration="never"/)
+  for (const bad of ['Never', 'NEVER', '', '2027-11-01T12:00:00+02:00', '2027-11-01T12:00:00', '2027-11-01 12:00:00Z', '2027-11-01T24:00:00Z', '2027-11-01T12:60:00Z', '2027-02-30', '2027-11-01T12:00Z', 'tomorrow']) {
+    malformed(t, { lpf: `expiration="${bad}" vendor="Acme"` }, /expiration/, bad)
+  }
+})
+
+t.test('[LPF-2] exactly one <flr> with a host id and a port from 1 to 65535', async (t) => {
+  malformed(t, { flr: '' }, /exactly one <flr .*this one has 0/)
+  malformed(t, { flr: `<flr hostId="${TEST_HOST}" port="1"></flr><flr hostId="${TEST_HOST}" port="2"></flr>` }, /this one has 2/)
+  t.equal(parse({ flr: `<flr hostId="${TEST_HOST}" port="1"></flr>` }).port, 1)
+  t.equal(parse({ flr: `<flr hostId="${TEST_HOST}" port="65535"></flr>` }).port, 65535)
+  for (const bad of ['0', '65536', '-1', '01', '+1', ' 1', '1 ', '1.0', '1e3', '0x50', '', '99999999999']) {
+    malformed(t, { flr: `<flr hostId="${TEST_HOST}" port="${bad}"></flr>` }, /port .* is not an integer from 1 to 65535/, JSON.stringify(bad))
+  }
+  malformed(t, { flr: `<flr hostId="${TEST_HOST}"></flr>` }, /<flr> has no port attribute/)
+  malformed(t, { flr: '<flr port="1"></flr>' }, /<flr> has no hostId attribute/)
+  malformed(t, { flr: '<flr hostId="my-server" port="1"></flr>' }, /hostId "my-server" is not a host id/)
+  malformed(t, { flr: `<flr hostId="${TEST_HOST}" port="1"><x></x></flr>` }, /<flr> has an unknown element <x>/)
+})
+
+t.test('[LPF-3] pack names: ^[A-Za-z0-9._-]{1,64}$', async (t) => {
+  const name64 = 'a'.repeat(64)
+  t.same(parse({ packs: `<packs>${pack(name64, 1)}${pack('A-z_0.9', 1)}</packs>` }).packs.map((p) => p.name), [name64, 'A-z_0.9'])
+  for (const bad of ['a'.repeat(65), '', 'two words', 'ünï', 'a/b', 'a:b', 'a+b']) {
+    malformed(t, { packs: `<packs>${pack(bad, 1)}</packs>` }, /pack name .* must be 1 to 64 characters/, bad)
+  }
+  malformed(t, { packs: '<packs><pack limit="1"><licenses></licenses></pack></packs>' }, /<pack> has no name attribute/)
+})
+
+t.test('[LPF-3] pack names are unique in the file (exactly: names differing in case are two packs)', async (t) => {
+  malformed(t, { packs: `<packs>${pack('wb', 1)}${pack('station', 1)}${pack('wb', 2)}</packs>` }, /pack name "wb" appears more than once/)
+  t.equal(parse({ packs: `<packs>${pack('wb', 1)}${pack('WB', 2)}</packs>` }).packs.length, 2)
+})
+
+t.test('[LPF-3] limit is an integer from 0 to 1,000,000', async (t) => {
+  t.same(parse({ packs: `<packs>${pack('a', 0)}${pack('b', 1_000_000)}</packs>` }).packs.map((p) => p.limit), [0, 1_000_000])
+  for (const bad of ['-1', '1000001', '2.5', '1e3', '0x10', '', ' 5', '05', 'ten', '1_000']) {
+    malformed(t, { packs: `<packs>${pack('a', bad)}</packs>` }, /limit .* is not an integer from 0 to 1,000,000/, JSON.stringify(bad))
+  }
+  malformed(t, { packs: '<packs><pack name="a"><licenses></licenses></pack></packs>' }, /pack "a" has no limit attribute/)
+})
+
+t.test('[LPF-3] zero packs is a valid LPF; <packs> itself is required, once', async (t) => {
+  t.same(parse({ packs: '<packs></packs>' }).packs, [])
+  t.same(parse({ packs: '<packs>\n  </packs>' }).packs, [])
+  malformed(t, { packs: '' }, /exactly one <packs> element .*has 0/)
+  malformed(t, { packs: '<packs></packs><packs></packs>' }, /exactly one <packs> element .*has 2/)
+})
+
+t.test('[LPF-3] each pack has exactly one <licenses>', async (t) => {
+  malformed(t, { packs: '<packs><pack limit="1" name="a"></pack></packs>' }, /pack "a" has 0 <licenses>/)
+  malformed(t, { packs: `<packs>${pack('a', 1, '<licenses></licenses><licenses></licenses>')}</packs>` }, /pack "a" has 2 <licenses>/)
+  malformed(t, { packs: `<packs>${pack('a', 1, '<licenses></licenses><extra></extra>')}</packs>` }, /<pack> has an unknown element <extra>/)
+})
+
+t.test('[LPF-3] the <licenses> XML text is kept verbatim, nested elements and all', async (t) => {
+  const licenses =
+    '<licenses a="1" b="x &amp; y">\n  <license product="station"><licenses>nested</licenses></license>' +
+    '<t>&lt;not a tag&gt; &amp; "quotes"</t><x:y xmlns:x="urn:x" x:z="&quot;"></x:y>\n</licenses>'
+  const plan = parse({ packs: `<packs>${pack('a', 1, licenses)}${pack('b', 2, '<licenses>b</licenses>')}</packs>` })
+  t.equal(plan.packs[0]!.licenses, licenses)
+  t.equal(plan.packs[1]!.licenses, '<licenses>b</licenses>')
+})
+
+t.test('[LPF-3] [LPF-6] licenses are the exact signed bytes: equal to the slice of xml-crypto\'s signed reference', async (t) => {
+  const xml = screenLpf(valid('rich-licenses.lp'))
+  const sig = new SignedXml({ publicCert: readFileSync(join(KEYS, 'vendor.pub.pem'), 'utf8') })
+  sig.loadSignature(new DOMParser().parseFromString(xml, 'text/xml').getElementsByTagNameNS(DSIG_NS, 'Signature').item(0)!)
+  t.equal(sig.checkSignature(xml), true)
+  const reference = sig.getSignedReferences()[0]!
+  const plan = loadLpf(valid('rich-licenses.lp'), { vendorKeys: [vendorPub] })
+  let from = 0
+  for (const p of plan.packs) {
+    const start = reference.indexOf('<licenses', from)
+    const end = reference.indexOf('</licenses>', start) + '</licenses>'.length
+    t.equal(p.licenses, reference.slice(start, end), `pack ${p.name}`)
+    from = end
+  }
+  t.match(plan.packs[0]!.licenses, /No &lt;resale&gt; &amp; no reverse engineering/, 'CDATA arrives as canonical text')
+  t.notMatch(plan.packs[0]!.licenses, /<!--/, 'comments are not signed content')
+  t.equal(plan.vendor, 'Acme & Sons "Controls" <EU>')
+})
+
+t.test('[LPF-3] the structure is strict: unknown elements, attributes and stray text are refused', async (t) => {
+  malformed(t, { packs: '<pakcs></pakcs>' }, /<lpf> has an unknown element <pakcs>/)
+  malformed(t, { lpf: 'expiration="never" vendor="Acme" edition="gold"' }, /<lpf> has an unknown attribute "edition"/)
+  malformed(t, { flr: `<flr hostId="${TEST_HOST}" port="1" bind="0.0.0.0"></flr>` }, /<flr> has an unknown attribute "bind"/)
+  malformed(t, { packs: '<packs><pack limit="1" name="a" seats="3"><licenses></licenses></pack></packs>' }, /<pack> has an unknown attribute "seats"/)
+  malformed(t, { packs: '<packs xmlns="urn:x"></packs>' }, /<packs> has an unknown attribute "xmlns"/)
+  malformed(t, { packs: '<packs>free text</packs>' }, /<packs> contains text/)
+  malformed(t, { packs: `<packs>${pack('a', 1)}</packs>stray` }, /<lpf> contains text/)
+})
+
+t.test('[LPF-6] the plan is frozen, down to each pack', async (t) => {
+  const plan = parse({})
+  t.ok(Object.isFrozen(plan))
+  t.ok(Object.isFrozen(plan.packs))
+  t.ok(Object.isFrozen(plan.packs[0]))
+  t.throws(() => ((plan as { port: number }).port = 1), TypeError)
+  t.throws(() => (plan.packs as unknown[]).push({}), TypeError)
+  t.throws(() => ((plan.packs[0] as { limit: number }).limit = 1e6), TypeError)
+})
+
+t.test('the digest given is the plan digest', async (t) => {
+  t.equal(parsePlan(doc(), 'cafe').digest, 'cafe')
+})
