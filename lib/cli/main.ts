@@ -27,6 +27,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .description('flr: a floating license pack server')
     .version(VERSION, '-V, --version')
     .exitOverride()
+    // lease ids and pack names may start with '-': options after the command belong to it
+    .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError('(run with --help for usage)')
   for (const c of COMMANDS) c.register(program, io)

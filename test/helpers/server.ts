@@ -126,7 +126,7 @@ export interface ServeProcess {
 export function spawnServe(t: TestContext, dirs: Dirs, args: string[] = []): ServeProcess {
   const child = spawn(
     process.execPath,
-    [FLR_BIN, 'serve', '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--log-dir', dirs.logDir, '--vendor-key', VENDOR_PUB, '--host-id', HOST_ID, '--bind', '127.0.0.1', '--no-http', ...args],
+    [FLR_BIN, 'serve', '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--log-dir', dirs.logDir, '--vendor-key', VENDOR_PUB, '--host-id', HOST_ID, '--bind', '127.0.0.1', ...(args.includes('--http-port') ? [] : ['--no-http']), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   const logs: Record<string, unknown>[] = []

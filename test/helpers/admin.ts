@@ -1,0 +1,206 @@
+// Helpers for the admin, HTTP-race and support-bundle tests: a raw protocol client whose socket
+// a test can destroy, small HTTP calls, and `flr serve` as a child WITH its HTTP shim (spawnServe
+// in server.ts always passes --no-http, and commander lets --no-http win over --http-port).
+import { connect, type Socket } from 'node:net'
+import { join } from 'node:path'
+import { request as httpRequest, type Agent } from 'node:http'
+import { FrameDecoder, encodeFrame } from '../../lib/protocol/frame.js'
+import { setPassword } from '../../lib/admin/password.js'
+import type { CliIO } from '../../lib/cli/io.js'
+import type { ConfigSnapshot } from '../../lib/support/config-snapshot.js'
+import { HOST_ID, dropLpf, freePort, makeDirs, spawnServe, startDaemon, type Dirs, type PackSpec, type ServeProcess, type TestContext } from './server.js'
+
+/** A valid admin password under [ADM-1]. */
+export const PASSWORD = 'Corr3ct-Horse'
+
+export interface Reply {
+  id: number
+  ok: boolean
+  error?: { code: string; message: string; [k: string]: unknown }
+  [k: string]: unknown
+}
+
+/** One TCP connection speaking frames by hand; replies are returned whole (ok or not). */
+export class RawClient {
+  readonly pushes: Record<string, unknown>[] = []
+  private nextId = 1
+  private readonly pending = new Map<number, (reply: Reply) => void>()
+  private readonly pushWaiters: { name: string; resolve: (p: Record<string, unknown>) => void }[] = []
+  readonly closed: Promise<void>
+
+  private constructor(readonly socket: Socket) {
+    const decoder = new FrameDecoder(
+      {
+        frame: (msg) => {
+          if (typeof msg.push === 'string') return this.onPush(msg)
+          const resolve = this.pending.get(msg.id as number)
+          this.pending.delete(msg.id as number)
+          resolve?.(msg as Reply)
+        },
+        fault: (err) => socket.destroy(err),
+      },
+      16 * 1024 * 1024,
+    )
+    socket.on('data', (chunk) => decoder.push(chunk))
+    socket.on('error', () => {})
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
+  }
+
+  /** Connects and says hello as `client`; destroyed at teardown. */
+  static async open(t: TestContext, port: number, client: string): Promise<RawClient> {
+    const socket = connect({ host: '127.0.0.1', port })
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+    const raw = new RawClient(socket)
+    t.teardown(() => raw.destroy())
+    const hello = await raw.request('hello', { protocol: 1, client })
+    if (!hello.ok) throw new Error(`hello failed: ${JSON.stringify(hello.error)}`)
+    return raw
+  }
+
+  /** `host:port` of this end, as the server records it in a lease's `address` */
+  get localAddress(): string {
+    return `${this.socket.localAddress}:${this.socket.localPort}`
+  }
+
+  request(op: string, body: Record<string, unknown> = {}): Promise<Reply> {
+    const id = this.nextId++
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve)
+      this.socket.write(encodeFrame({ ...body, id, op }))
+    })
+  }
+
+  /** Resolves with the first push named `name` (already received or still to come). */
+  nextPush(name: string): Promise<Record<string, unknown>> {
+    const seen = this.pushes.find((p) => p.push === name)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve) => this.pushWaiters.push({ name, resolve }))
+  }
+
+  /** Goes away without a word, like a crashed client. */
+  destroy(): Promise<void> {
+    this.socket.destroy()
+    return this.closed
+  }
+
+  private onPush(msg: Record<string, unknown>): void {
+    this.pushes.push(msg)
+    for (const w of [...this.pushWaiters]) {
+      if (w.name !== msg.push) continue
+      this.pushWaiters.splice(this.pushWaiters.indexOf(w), 1)
+      w.resolve(msg)
+    }
+  }
+}
+
+export interface HttpReply {
+  status: number
+  json: any
+}
+
+/** One HTTP call with a JSON body (or none); `agent` keeps connections alive between calls. */
+export function httpCall(port: number, method: string, path: string, body?: unknown, agent?: Agent): Promise<HttpReply> {
+  const text = body === undefined ? undefined : JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+      },
+      (res) => {
+        let data = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => (data += d))
+        res.on('end', () => resolve({ status: res.statusCode!, json: data ? JSON.parse(data) : undefined }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(text)
+  })
+}
+
+export interface HttpServeProcess extends ServeProcess {
+  /** the HTTP shim's port, as the child logged it */
+  httpPort(): Promise<number>
+}
+
+/** `flr serve` as a child with the HTTP shim on a port the OS picks (--http-port 0). Killed at teardown. */
+export function spawnServeWithHttp(t: TestContext, dirs: Dirs, args: string[] = []): HttpServeProcess {
+  const serve = spawnServe(t, dirs, ['--http-port', '0', ...args])
+  return { ...serve, httpPort: () => serve.waitForLog(/^HTTP shim listening/).then((l) => Number(l.port)) }
+}
+
+/** Polls `check` until it returns true (for files another process writes asynchronously). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+export interface AdminServer {
+  dirs: Dirs
+  /** the lease port */
+  port: number
+  httpPort: number
+  /** the port written in the LPF (the same as `port`) */
+  lpfPort: number
+  /** `--server` for the CLI */
+  address: string
+}
+
+/** A real in-process daemon with its HTTP shim on a free port, and the admin password set if given. */
+export async function startAdminServer(t: TestContext, opts: { password?: string; packs?: PackSpec[] } = {}): Promise<AdminServer> {
+  const dirs = makeDirs(t)
+  const lpfPort = await freePort()
+  dropLpf(dirs.licenseDir, { port: lpfPort, packs: opts.packs ?? [{ name: 'station', limit: 1 }] })
+  if (opts.password) await setPassword(dirs.stateDir, opts.password)
+  const daemon = await startDaemon(t, dirs, { httpPort: 0 })
+  return { dirs, port: daemon.leasePort!, httpPort: daemon.httpPort!, lpfPort, address: `127.0.0.1:${daemon.leasePort}` }
+}
+
+export interface Terminal {
+  io: CliIO
+  stdout(): string
+  stderr(): string
+}
+
+/** An in-process terminal for `run(argv, io)`: no prompt (stdin is not a terminal), the given environment. */
+export function terminal(env: Record<string, string> = {}): Terminal {
+  const out: string[] = []
+  const err: string[] = []
+  return {
+    io: { out: (s) => void out.push(s), err: (s) => void err.push(s), env, interrupted: new Promise(() => {}) },
+    stdout: () => out.join('\n'),
+    stderr: () => err.join('\n'),
+  }
+}
+
+/** A `flr serve` configuration snapshot as serve writes it ([section 9] support-bundle reads it). */
+export function snapshot(stateDir: string, over: Partial<ConfigSnapshot> = {}): ConfigSnapshot {
+  return {
+    startedAt: '2026-03-01T12:00:00.000Z',
+    pid: 4242,
+    hostId: HOST_ID,
+    hostIdOverridden: true,
+    licenseDir: join(stateDir, '..', 'licenses'),
+    stateDir,
+    logDir: join(stateDir, 'logs'),
+    vendorKeyFiles: ['/etc/flr/acme.pub.pem'],
+    bind: '0.0.0.0',
+    leaseTtlMs: 30_000,
+    graceMs: 7 * 86_400_000,
+    httpPort: 7070,
+    httpsPort: null,
+    httpPack: 'Agent-Session',
+    maxConnections: 10_000,
+    logLevel: 'info',
+    ...over,
+  }
+}

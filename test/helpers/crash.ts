@@ -1,0 +1,345 @@
+// Helpers for the restart tests ([LEASE-7]..[LEASE-9], [SRV-7], [SRV-8]): a raw protocol
+// client that knows which requests were answered before the server died, a ledger of what
+// the server acknowledged, and `flr` child processes run to completion.
+import { connect, type Socket } from 'node:net'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { encodeFrame, FrameDecoder } from '../../lib/protocol/frame.js'
+import { FLR_BIN, HOST_ID, VENDOR_PUB, spawnServe, type Dirs, type ServeProcess, type TestContext } from './server.js'
+
+export type Message = Record<string, unknown>
+
+/** The reply never came: the connection ended first. The request may or may not have taken effect. */
+export class ReplyLost extends Error {
+  constructor(readonly op: string) {
+    super(`no reply to ${op}: the connection ended`)
+  }
+}
+
+/**
+ * A protocol client with no retries and no reconnect: a reply in hand is what the server
+ * acknowledged; a request without one when the socket closes is rejected with ReplyLost.
+ */
+export class RawClient {
+  readonly pushes: Message[] = []
+  /** resolves once the socket is closed, by either side */
+  readonly closed: Promise<void>
+  private readonly pending = new Map<number, { op: string; resolve: (m: Message) => void; reject: (e: Error) => void }>()
+  private readonly pushWaiters: { name: string; resolve: (m: Message) => void }[] = []
+  private nextId = 1
+  private ended = false
+
+  private constructor(private readonly socket: Socket) {
+    const decoder = new FrameDecoder({ frame: (m) => this.onMessage(m), fault: (e) => socket.destroy(e) }, 16 * 1024 * 1024)
+    socket.on('data', (chunk) => decoder.push(chunk))
+    socket.on('error', () => {}) // ECONNRESET when the server is killed: seen as a close
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.ended = true
+        for (const [id, p] of this.pending) {
+          this.pending.delete(id)
+          p.reject(new ReplyLost(p.op))
+        }
+        resolve()
+      }),
+    )
+  }
+
+  /** Connects and says hello ([WIRE-4]). */
+  static async connect(port: number, client: string): Promise<RawClient> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ port, host: '127.0.0.1' })
+      s.once('connect', () => {
+        s.off('error', reject)
+        resolve(s)
+      })
+      s.once('error', reject)
+    })
+    socket.setNoDelay(true)
+    const raw = new RawClient(socket)
+    const hello = await raw.request('hello', { protocol: 1, client })
+    if (!hello.ok) throw new Error(`hello refused: ${JSON.stringify(hello.error)}`)
+    return raw
+  }
+
+  get isOpen(): boolean {
+    return !this.ended
+  }
+
+  /** Sends one request; resolves with the reply, ok or not. */
+  request(op: string, fields: Message = {}): Promise<Message> {
+    if (this.ended) return Promise.reject(new ReplyLost(op))
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { op, resolve, reject })
+      this.socket.write(encodeFrame({ id, op, ...fields }))
+    })
+  }
+
+  /** Like request, but a refusal rejects with its code in the message. */
+  async call(op: string, fields: Message = {}): Promise<Message> {
+    const reply = await this.request(op, fields)
+    if (!reply.ok) throw new Error(`${op} refused: ${JSON.stringify(reply.error)}`)
+    return reply
+  }
+
+  /** The first push of that name, already received or still to come. */
+  waitForPush(name: string): Promise<Message> {
+    const seen = this.pushes.find((p) => p.push === name)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve) => this.pushWaiters.push({ name, resolve }))
+  }
+
+  close(): Promise<void> {
+    this.socket.destroy()
+    return this.closed
+  }
+
+  private onMessage(m: Message): void {
+    if (typeof m.push === 'string') {
+      this.pushes.push(m)
+      for (const w of [...this.pushWaiters]) {
+        if (w.name === m.push) {
+          this.pushWaiters.splice(this.pushWaiters.indexOf(w), 1)
+          w.resolve(m)
+        }
+      }
+      return
+    }
+    const p = this.pending.get(m.id as number)
+    if (!p) return
+    this.pending.delete(m.id as number)
+    p.resolve(m)
+  }
+}
+
+/** Connects a RawClient that is closed at teardown. */
+export async function rawClient(t: TestContext, port: number, client: string): Promise<RawClient> {
+  const raw = await RawClient.connect(port, client)
+  t.teardown(() => raw.close())
+  return raw
+}
+
+export function errorCode(reply: Message): string | undefined {
+  return reply.ok ? undefined : ((reply.error as Message | undefined)?.code as string | undefined)
+}
+
+// ---- the daemon as a child process ----
+
+/** Servers the test itself signalled or killed: any other exit is worth a word. */
+const signalledByTest = new WeakSet<ServeProcess>()
+
+/** `flr serve` as a child, resolved once it serves the LPF in the license directory. */
+export async function startServing(t: TestContext, dirs: Dirs, args: string[] = []): Promise<ServeProcess> {
+  const serve = spawnServe(t, dirs, args)
+  const stderr = reportUnexpectedExit(serve)
+  try {
+    await serve.waitForLog(/^LPF loaded: serving/, 30_000)
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; stderr: ${stderr()}; log: ${JSON.stringify(serve.logs.slice(-8))}`)
+  }
+  return serve
+}
+
+/** Sends a signal the test means to send (no "unexpected exit" report follows). */
+export function signalServe(serve: ServeProcess, signal: NodeJS.Signals): void {
+  signalledByTest.add(serve)
+  serve.child.kill(signal)
+}
+
+/** kill -9, and wait until the process is reaped (a zombie would still hold the state lock's pid). */
+export async function killHard(serve: ServeProcess): Promise<void> {
+  if (serve.child.exitCode === null && serve.child.signalCode === null) signalServe(serve, 'SIGKILL')
+  await serve.exited
+}
+
+// A server that dies on its own shows up in a test as a refused connection; say why here.
+function reportUnexpectedExit(serve: ServeProcess): () => string {
+  let stderr = ''
+  serve.child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+  void serve.exited.then(({ code, signal }) => {
+    if (signalledByTest.has(serve) || signal === 'SIGKILL') return
+    const last = serve.logs.slice(-5).map((l) => l.msg)
+    console.error(`flr serve (pid ${serve.child.pid}) exited on its own with ${code ?? signal}; stderr: ${stderr}; last log lines: ${JSON.stringify(last)}`)
+  })
+  return () => stderr
+}
+
+export interface FlrRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `flr ARGS` to completion (killed after timeoutMs: a refusal must not hang). */
+export function runFlr(args: string[], timeoutMs = 30_000): Promise<FlrRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [FLR_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('error', reject)
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+/** The arguments spawnServe uses, for a `flr serve` run to completion with runFlr. */
+export function serveArgs(dirs: Dirs, extra: string[] = [], hostId = HOST_ID): string[] {
+  return [
+    'serve',
+    '--license-dir', dirs.licenseDir,
+    '--state-dir', dirs.stateDir,
+    '--log-dir', dirs.logDir,
+    '--vendor-key', VENDOR_PUB,
+    '--host-id', hostId,
+    '--bind', '127.0.0.1',
+    '--no-http',
+    ...extra,
+  ]
+}
+
+/** name → sha256 of every file directly in dir (for "never touched" checks). */
+export function fileDigests(dir: string): Record<string, string> {
+  const digests: Record<string, string> = {}
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name)
+    if (!statSync(path).isFile()) continue
+    digests[name] = createHash('sha256').update(readFileSync(path)).digest('hex')
+  }
+  return digests
+}
+
+/** A small seeded PRNG (mulberry32): a failing crash run can be replayed with its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let x = a
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+// ---- what the server acknowledged, for the crash loop ----
+
+export interface LeaseFacts {
+  lease: string
+  pack: string
+  holder: string
+}
+
+/**
+ * [LEASE-7]/[LEASE-8] bookkeeping. `held`: grants replied ok and not released. `released`:
+ * releases replied ok (plus maybes later found gone). A request whose reply was lost to a
+ * kill is a "maybe": a grant by its holder (its id was never seen), a release by its lease.
+ */
+export class LeaseLedger {
+  readonly held = new Map<string, LeaseFacts>()
+  readonly released = new Set<string>()
+  /** release sent to a server that died before replying */
+  readonly maybeReleased = new Map<string, LeaseFacts>()
+  /** holder → pack of lease requests that died without a reply */
+  readonly maybeGranted = new Map<string, string>()
+  /** leases some worker is releasing right now (not to be picked twice) */
+  private readonly releasing = new Set<string>()
+  /** how the maybes turned out, over all restarts (both ways must be possible) */
+  readonly maybes = { grantsKept: 0, grantsGone: 0, releasesUndone: 0, releasesDone: 0 }
+
+  /** A held lease nobody is releasing, to release next. */
+  pickToRelease(random: () => number): LeaseFacts | undefined {
+    const free = [...this.held.values()].filter((l) => !this.releasing.has(l.lease))
+    if (free.length === 0) return undefined
+    const facts = free[Math.floor(random() * free.length)]!
+    this.releasing.add(facts.lease)
+    return facts
+  }
+
+  granted(facts: LeaseFacts): void {
+    this.held.set(facts.lease, facts)
+  }
+
+  grantLost(holder: string, pack: string): void {
+    this.maybeGranted.set(holder, pack)
+  }
+
+  releaseAcked(facts: LeaseFacts): void {
+    this.releasing.delete(facts.lease)
+    this.held.delete(facts.lease)
+    this.released.add(facts.lease)
+  }
+
+  releaseLost(facts: LeaseFacts): void {
+    this.releasing.delete(facts.lease)
+    this.held.delete(facts.lease)
+    this.maybeReleased.set(facts.lease, facts)
+  }
+
+  /** A release that came back refused: the lease stays where it was, for the checks to judge. */
+  releaseRefused(facts: LeaseFacts): void {
+    this.releasing.delete(facts.lease)
+  }
+
+  /**
+   * Compares what a restarted server holds with what it acknowledged, settles every maybe
+   * one way or the other, and returns what is wrong (empty when [LEASE-8] held).
+   */
+  reconcile(stored: readonly LeaseFacts[]): string[] {
+    const problems: string[] = []
+    const seen = new Set<string>()
+    for (const s of stored) {
+      seen.add(s.lease)
+      const held = this.held.get(s.lease)
+      if (held) {
+        if (held.pack !== s.pack || held.holder !== s.holder) problems.push(`lease ${s.lease} came back as ${s.pack}/${s.holder}, granted as ${held.pack}/${held.holder}`)
+      } else if (this.maybeReleased.has(s.lease)) {
+        this.maybeReleased.delete(s.lease)
+        this.held.set(s.lease, s)
+        this.maybes.releasesUndone++
+      } else if (this.maybeGranted.get(s.holder) === s.pack) {
+        this.maybeGranted.delete(s.holder)
+        this.held.set(s.lease, s)
+        this.maybes.grantsKept++
+      } else if (this.released.has(s.lease)) {
+        problems.push(`lease ${s.lease} (${s.pack}/${s.holder}) came back after its release was acknowledged`)
+      } else {
+        problems.push(`lease ${s.lease} (${s.pack}/${s.holder}) came back but was never requested`)
+      }
+    }
+    for (const held of this.held.values()) {
+      if (!seen.has(held.lease)) problems.push(`acknowledged lease ${held.lease} (${held.pack}/${held.holder}) was not restored`)
+    }
+    for (const gone of this.maybeReleased.keys()) this.released.add(gone)
+    this.maybes.releasesDone += this.maybeReleased.size
+    this.maybes.grantsGone += this.maybeGranted.size
+    this.maybeReleased.clear()
+    this.maybeGranted.clear()
+    return problems
+  }
+}
+
+/** Polls until check() is true; false if it is still not after ms (the caller asserts). */
+export async function eventually(check: () => boolean | Promise<boolean>, ms: number, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+/** A second set of directories beside `dirs` (t.testdir() gives one directory per test). */
+export function siblingDirs(dirs: Dirs, name: string): Dirs {
+  const root = join(dirs.root, name)
+  const sibling = { root, licenseDir: join(root, 'licenses'), stateDir: join(root, 'state'), logDir: join(root, 'logs') }
+  for (const dir of [sibling.licenseDir, sibling.stateDir, sibling.logDir]) mkdirSync(dir, { recursive: true })
+  return sibling
+}
