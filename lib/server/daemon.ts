@@ -434,7 +434,7 @@ export class Daemon {
   private accept(socket: Socket, _listener: Listener): void {
     // [WIRE-10] over --max-connections: SERVER_BUSY, then closed
     if (this.connections.size >= this.cfg.maxConnections || this.stopping) {
-      socket.end(encodeFrame(fail(0, new FlrError('SERVER_BUSY', `the server is at its limit of ${this.cfg.maxConnections} connections; try again later`))))
+      refuse(socket, new FlrError('SERVER_BUSY', `the server is at its limit of ${this.cfg.maxConnections} connections; try again later`))
       return
     }
     const conn = new Connection(socket, this.services, () => this.connections.delete(socket))
@@ -552,6 +552,22 @@ export class Daemon {
     this.log.info('stopped; leases are stored and come back on the next start')
   }
 
+}
+
+/** How long a refused peer has to read its error and close, before the socket is cut. */
+const REFUSED_LINGER_MS = 1_000
+
+/**
+ * [WIRE-10] One error frame, then closed. What the peer sends is read and dropped: a socket
+ * never read never sees the peer's FIN and would stay open (a descriptor leaked per refusal,
+ * and a listener that never finishes closing, [SRV-8]); closing with its bytes unread would
+ * reset the connection and could lose the error frame. A peer that does not close is cut.
+ */
+function refuse(socket: Socket, error: FlrError): void {
+  socket.on('error', () => {})
+  socket.resume()
+  socket.end(encodeFrame(fail(0, error)))
+  setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref()
 }
 
 function errorOf(e: { code: ErrorCode; message: string }): { code: ErrorCode; message: string } {

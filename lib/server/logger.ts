@@ -7,10 +7,10 @@ export type { Logger }
 
 export function createLogger(opts: { level: string; logDir?: string; toStdout?: boolean }): Logger {
   const streams: pino.StreamEntry[] = []
-  if (opts.toStdout !== false) streams.push({ stream: pino.destination({ fd: 1, sync: false }) })
+  if (opts.toStdout !== false) streams.push({ level: opts.level as pino.Level, stream: pino.destination({ fd: 1, sync: false }) })
   if (opts.logDir) {
     mkdirSync(opts.logDir, { recursive: true })
-    streams.push({ stream: pino.destination({ dest: join(opts.logDir, 'flr.log'), mkdir: true, sync: false }) })
+    streams.push({ level: opts.level as pino.Level, stream: pino.destination({ dest: join(opts.logDir, 'flr.log'), mkdir: true, sync: false }) })
   }
   // redact anything that could carry a secret, wherever a caller put it
   return pino(
