@@ -122,10 +122,11 @@ export class SeatEngine {
   restore(records: readonly LeaseRecord[]): number {
     if (this.closed) return 0
     let taken = 0
+    const expiresAt = this.clock.now() + this.ttlMs
     for (const record of records) {
       if (this.knows(record.lease)) continue
       const entry = LeaseEntry.fromRecord(record)
-      entry.expiresAt = this.clock.now() + this.ttlMs
+      entry.expiresAt = expiresAt
       this.aside.set(entry.lease, entry)
       taken++
     }
@@ -352,20 +353,23 @@ export class SeatEngine {
    * dropped. Otherwise they stay aside: restore never writes.
    */
   private settleAside(final: boolean, revoked: Revocation[]): void {
-    for (const entry of [...this.aside.values()]) {
+    const now = this.clock.now()
+    // a Map may lose its current entry while it is iterated; a final pass empties it at once
+    for (const entry of this.aside.values()) {
       const pack = this.packsInForce.get(entry.pack)
       const fits = pack !== undefined && !pack.holders.has(entry.holder)
       if (!fits && !final) continue
-      this.aside.delete(entry.lease)
+      if (!final) this.aside.delete(entry.lease)
       if (fits) {
         entry.state = 'live'
         pack.holders.set(entry.holder, entry)
-        this.expiry.touch(entry)
+        this.expiry.touch(entry, now)
         continue
       }
       this.removeRecord(entry)
       if (!pack) revoked.push([entry.snapshot(), 'pack-removed'])
     }
+    if (final) this.aside.clear()
   }
 
   // ---- small parts ----------------------------------------------------------------------

@@ -32,8 +32,8 @@ export class ExpiryQueue {
   }
 
   /** Start or restart the entry's TTL from now and move it to the tail. */
-  touch(entry: LeaseEntry): void {
-    entry.expiresAt = this.clock.now() + this.ttlMs
+  touch(entry: LeaseEntry, now = this.clock.now()): void {
+    entry.expiresAt = now + this.ttlMs
     this.byId.delete(entry.lease)
     this.byId.set(entry.lease, entry)
     this.arm()
