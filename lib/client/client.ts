@@ -193,7 +193,7 @@ export class Lease extends EventEmitter {
   readonly holder: string
   licenses: string
   /** local time until which the lease is usable: the server's expiry or, while unreachable, the grace period */
-  usableUntil: number
+  usableUntil = 0
   private lastConfirmed = 0
   private ttlMs = 0
   private timer: NodeJS.Timeout | undefined
@@ -209,7 +209,6 @@ export class Lease extends EventEmitter {
     this.pack = grant.pack
     this.holder = grant.holder
     this.licenses = grant.licenses
-    this.usableUntil = 0
     this.confirmed(grant.ttlMs)
     this.schedule()
   }
