@@ -37,6 +37,9 @@ await env.close()
 // OOM killer, SIGTERM from an operator) says nothing about the file.
 const CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGILL', 'SIGFPE'])
 
+/** far longer than reading any real store takes (100,000 leases: ~150 ms) */
+export const PROBE_TIMEOUT_MS = 60_000
+
 /**
  * Reads the store file in a child process. Resolves readable or not (with the reason);
  * rejects when the check itself could not be made (no permission, the child could not run).
@@ -51,8 +54,16 @@ export function probeStoreFile(file: string): Promise<ProbeVerdict> {
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+    // a check that hangs must not keep flr serve from starting without a word
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, PROBE_TIMEOUT_MS)
     child.on('error', reject)
     child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      if (timedOut) return reject(new Error(`could not check the lease store ${file}: the check did not finish within ${PROBE_TIMEOUT_MS / 1000} s (a hung disk?)`))
       if (code === 0) return resolve({ readable: true })
       if (signal && CRASH_SIGNALS.has(signal)) {
         return resolve({ readable: false, reason: `reading it crashed LMDB (${signal}${lastLine(stderr)})` })
