@@ -7,23 +7,8 @@ import { setPassword } from '../../lib/admin/password.js'
 import type { Daemon } from '../../lib/server/daemon.js'
 import { RawPeer } from '../helpers/wire.js'
 import { run } from '../../lib/cli/main.js'
-import type { CliIO } from '../../lib/cli/io.js'
+import { terminal, type Terminal } from '../helpers/terminal.js'
 
-interface Terminal {
-  io: CliIO
-  out: string[]
-  err: string[]
-  /** what Ctrl-C does */
-  interrupt(): void
-}
-
-function terminal(env: Record<string, string> = {}): Terminal {
-  const out: string[] = []
-  const err: string[] = []
-  let interrupt = (): void => {}
-  const interrupted = new Promise<void>((resolve) => (interrupt = resolve))
-  return { io: { out: (s) => void out.push(s), err: (s) => void err.push(s), env, interrupted }, out, err, interrupt }
-}
 
 const ADMIN_PASSWORD = 'Adm1n-Pass!'
 

@@ -1,44 +1,14 @@
 import t, { type Test } from 'tap'
+import { terminal, type Terminal } from '../helpers/terminal.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { run } from '../../lib/cli/main.js'
-import type { CliIO } from '../../lib/cli/io.js'
 import { PASSWORD_FILE, setPassword, verifyPassword } from '../../lib/admin/password.js'
 
 const OLD = 'Old-Passw0rd'
 const NEW = 'N3w+Secret'
 
-interface Captured {
-  io: CliIO
-  out: string[]
-  err: string[]
-  questions: string[]
-}
-
-/** An in-process terminal: `answers` are typed at the prompts in order; none means no terminal. */
-function terminal(opts: { answers?: string[]; env?: Record<string, string> } = {}): Captured {
-  const out: string[] = []
-  const err: string[] = []
-  const questions: string[] = []
-  const answers = opts.answers ? [...opts.answers] : undefined
-  const io: CliIO = {
-    out: (s) => void out.push(s),
-    err: (s) => void err.push(s),
-    env: opts.env ?? {},
-    interrupted: new Promise(() => {}),
-    prompt: answers
-      ? async (q) => {
-          questions.push(q)
-          const a = answers.shift()
-          if (a === undefined) throw new Error(`unexpected prompt: ${q}`)
-          return a
-        }
-      : undefined,
-  }
-  return { io, out, err, questions }
-}
-
-function noSecretsIn(t: Test, c: Captured, ...secrets: string[]) {
+function noSecretsIn(t: Test, c: Terminal, ...secrets: string[]) {
   const printed = [...c.out, ...c.err].join('\n')
   for (const s of secrets) t.notOk(printed.includes(s), 'no password printed')
 }
@@ -57,7 +27,7 @@ t.test('[ADM-1] --state-dir is required: usage error, exit 2', async (t) => {
 
 t.test('[ADM-1] first password: prompted twice, stored, no current one asked', async (t) => {
   const dir = t.testdir()
-  const c = terminal({ answers: [NEW, NEW] })
+  const c = terminal({}, [NEW, NEW])
   t.equal(await run(['set-password', '--state-dir', dir], c.io), 0)
   t.equal(c.questions.length, 2)
   t.match(c.questions[0], /New admin password/)
@@ -69,7 +39,7 @@ t.test('[ADM-1] first password: prompted twice, stored, no current one asked', a
 
 t.test('[ADM-1] the two new entries must match', async (t) => {
   const dir = t.testdir()
-  const c = terminal({ answers: [NEW, NEW + 'x'] })
+  const c = terminal({}, [NEW, NEW + 'x'])
   t.equal(await run(['set-password', '--state-dir', dir], c.io), 1)
   t.match(c.err.join('\n'), /differ/)
   t.equal(await verifyPassword(dir, NEW), 'not-set')
@@ -77,7 +47,7 @@ t.test('[ADM-1] the two new entries must match', async (t) => {
 
 t.test('[ADM-1] a password that breaks a rule: exit 1 naming the rule, before the confirmation', async (t) => {
   const dir = t.testdir()
-  const c = terminal({ answers: ['no-digits-Here'] })
+  const c = terminal({}, ['no-digits-Here'])
   t.equal(await run(['set-password', '--state-dir', dir], c.io), 1)
   t.equal(c.questions.length, 1, 'not asked to confirm a password that cannot be used')
   t.match(c.err.join('\n'), /PASSWORD_RULES: .*at least one digit/)
@@ -88,7 +58,7 @@ t.test('[ADM-1] a password that breaks a rule: exit 1 naming the rule, before th
 t.test('[ADM-1] when a password is set, the current one is asked first', async (t) => {
   const dir = t.testdir()
   await setPassword(dir, OLD)
-  const c = terminal({ answers: [OLD, NEW, NEW] })
+  const c = terminal({}, [OLD, NEW, NEW])
   t.equal(await run(['set-password', '--state-dir', dir], c.io), 0)
   t.match(c.questions[0], /Current admin password/)
   t.equal(await verifyPassword(dir, NEW), 'ok')
@@ -98,7 +68,7 @@ t.test('[ADM-1] when a password is set, the current one is asked first', async (
 t.test('[ADM-1] a wrong current password: exit 1, password unchanged, no new one asked', async (t) => {
   const dir = t.testdir()
   await setPassword(dir, OLD)
-  const c = terminal({ answers: ['Wrong-Passw0rd'] })
+  const c = terminal({}, ['Wrong-Passw0rd'])
   t.equal(await run(['set-password', '--state-dir', dir], c.io), 1)
   t.equal(c.questions.length, 1)
   t.match(c.err.join('\n'), /AUTH_FAILED: the current admin password is wrong/)
@@ -134,7 +104,7 @@ t.test('[ADM-1] -n breaking a rule: exit 1 with the rule named', async (t) => {
 t.test('[ADM-3] without a terminal: FLR_ADMIN_PASSWORD is the current one, FLR_ADMIN_NEW_PASSWORD the new one', async (t) => {
   const dir = t.testdir()
   await setPassword(dir, OLD)
-  const c = terminal({ env: { FLR_ADMIN_PASSWORD: OLD, FLR_ADMIN_NEW_PASSWORD: NEW } })
+  const c = terminal({ FLR_ADMIN_PASSWORD: OLD, FLR_ADMIN_NEW_PASSWORD: NEW })
   t.equal(await run(['set-password', '--state-dir', dir], c.io), 0)
   t.same(c.err, [], 'no warning for the environment')
   t.equal(await verifyPassword(dir, NEW), 'ok')
@@ -148,7 +118,7 @@ t.test('[ADM-3] without a terminal and without a value: exit 2 saying how to giv
 
   const second = t.testdir()
   await setPassword(second, OLD)
-  const c2 = terminal({ env: { FLR_ADMIN_NEW_PASSWORD: NEW } })
+  const c2 = terminal({ FLR_ADMIN_NEW_PASSWORD: NEW })
   t.equal(await run(['set-password', '--state-dir', second], c2.io), 2)
   t.match(c2.err.join('\n'), /current one is needed.*FLR_ADMIN_PASSWORD \(or pass -p\)/)
   t.equal(await verifyPassword(second, OLD), 'ok')

@@ -3,19 +3,8 @@ import t, { type Test } from 'tap'
 import { dropLpf, freePort, makeDirs, startDaemon } from '../helpers/server.js'
 import { RawPeer } from '../helpers/wire.js'
 import { run } from '../../lib/cli/main.js'
-import type { CliIO } from '../../lib/cli/io.js'
+import { terminal } from '../helpers/terminal.js'
 
-interface Terminal {
-  io: CliIO
-  out: string[]
-  err: string[]
-}
-
-function terminal(env: Record<string, string> = {}): Terminal {
-  const out: string[] = []
-  const err: string[] = []
-  return { io: { out: (s) => void out.push(s), err: (s) => void err.push(s), env, interrupted: new Promise(() => {}) }, out, err }
-}
 
 /** The example: pack station, limit 10, 3 in use, the LPF expiring 2027-11-01. */
 async function exampleServer(t: Test): Promise<number> {

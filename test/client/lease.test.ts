@@ -1,25 +1,15 @@
 // The client library's Lease against the real daemon: self-renewal at TTL/3, release,
 // revocation, and the grace period while the server is unreachable ([LEASE-3], [WIRE-6],
 // [WIRE-9], [WIRE-4] graceMs).
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { connectClient, dropLpf, freePort, makeDirs, startDaemon, type PackSpec } from '../helpers/server.js'
+import { connectClient, servePacks } from '../helpers/server.js'
 import { setPassword } from '../../lib/admin/password.js'
 import { isFlrError, type FlrError } from '../../lib/errors.js'
-import type { Daemon, DaemonConfig } from '../../lib/server/daemon.js'
 import type { FlrClient } from '../../lib/client/client.js'
 
 const ADMIN_PASSWORD = 'Adm1n-Pass!'
-
-async function serve(t: Test, packs: PackSpec[], extra: Partial<DaemonConfig> = {}, prepare?: (stateDir: string) => Promise<void>) {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs })
-  await prepare?.(dirs.stateDir)
-  const daemon = await startDaemon(t, dirs, extra)
-  return { port, daemon, dirs }
-}
 
 async function inUse(client: FlrClient, pack: string): Promise<number> {
   const status = (await client.status()) as { packs: { name: string; inUse: number }[] }
@@ -38,7 +28,7 @@ async function refusal(p: Promise<unknown>): Promise<FlrError> {
 
 t.test('[LEASE-3] a Lease renews itself at TTL/3 and outlives several TTLs', async (t) => {
   const ttl = 1_500
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl })
   const client = await connectClient(t, port, { client: 'renewing' })
   const other = await connectClient(t, port, { client: 'other' })
   const lease = await client.lease('station')
@@ -56,7 +46,7 @@ t.test('[LEASE-3] a Lease renews itself at TTL/3 and outlives several TTLs', asy
 })
 
 t.test('[WIRE-6] release() gives the seat back and stops renewing', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: 600 })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: 600 })
   const client = await connectClient(t, port, { client: 'releasing' })
   const lease = await client.lease('station')
   t.equal(lease.pack, 'station')
@@ -75,7 +65,7 @@ t.test('[WIRE-6] release() gives the seat back and stops renewing', async (t) =>
 })
 
 t.test('[LEASE-2] lease(pack, {holder}) holds as that holder; the same holder gets the same lease', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 2 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 2 }])
   const a = await connectClient(t, port, { client: 'a' })
   const b = await connectClient(t, port, { client: 'b' })
   const first = await a.lease('station', { holder: 'seat-7' })
@@ -86,7 +76,7 @@ t.test('[LEASE-2] lease(pack, {holder}) holds as that holder; the same holder ge
 })
 
 t.test('[LEASE-5] lease(pack, {wait}) waits for a seat', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const a = await connectClient(t, port, { client: 'a' })
   const b = await connectClient(t, port, { client: 'b' })
   const held = await a.lease('station')
@@ -100,7 +90,9 @@ t.test('[LEASE-5] lease(pack, {wait}) waits for a seat', async (t) => {
 })
 
 t.test('[WIRE-9] an admin revoke emits `revoked` with the reason and stops the lease', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: 900 }, (stateDir) => setPassword(stateDir, ADMIN_PASSWORD))
+  const { port, dirs } = await servePacks(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: 900 })
+  // the password is read on every auth: setting it after the start is what an admin does
+  await setPassword(dirs.stateDir, ADMIN_PASSWORD)
   const client = await connectClient(t, port, { client: 'victim' })
   const admin = await connectClient(t, port, { client: 'admin' })
   const lease = await client.lease('station')
@@ -120,7 +112,7 @@ t.test('[WIRE-9] an admin revoke emits `revoked` with the reason and stops the l
 t.test('[WIRE-4] grace: with the server down the lease stays usable within graceMs, then `lost`', async (t) => {
   const ttl = 400
   const grace = 2_000
-  const { port, daemon } = await serve(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl, graceMs: grace })
+  const { port, daemon } = await servePacks(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl, graceMs: grace })
   const client = await connectClient(t, port, { client: 'graceful', backoffMinMs: 50, backoffMaxMs: 200 })
   t.equal(client.hello?.graceMs, grace, 'the server advertises its grace period')
   const lease = await client.lease('station')

@@ -1,51 +1,14 @@
 // Connection limits against the real daemon: --max-connections, a peer that stops reading,
 // the hello deadline ([WIRE-10], [WIRE-4]).
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { dropLpf, freePort, makeDirs, startDaemon, type PackSpec } from '../helpers/server.js'
-import { RawPeer, type Frame } from '../helpers/wire.js'
+import { servePacks } from '../helpers/server.js'
+import { RawPeer, bystander } from '../helpers/wire.js'
 import { encodeFrame } from '../../lib/protocol/frame.js'
 import { HELLO_TIMEOUT_MS } from '../../lib/server/connection.js'
-import type { DaemonConfig } from '../../lib/server/daemon.js'
-
-async function serve(t: Test, packs: PackSpec[], extra: Partial<DaemonConfig> = {}): Promise<number> {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs })
-  await startDaemon(t, dirs, extra)
-  return port
-}
-
-/** A client that keeps leasing and releasing until stopped: proof that others are still served. */
-function bystander(peer: RawPeer, pack: string) {
-  let running = true
-  let rounds = 0
-  const failures: Frame[] = []
-  const done = (async () => {
-    while (running) {
-      const granted = await peer.call('lease', { pack })
-      if (granted.ok !== true) failures.push(granted)
-      else {
-        const released = await peer.call('release', { lease: granted.lease })
-        if (released.ok !== true) failures.push(released)
-      }
-      rounds++
-    }
-  })()
-  return {
-    async stop() {
-      running = false
-      await done
-      return { rounds, failures }
-    },
-  }
-}
 
 t.test('[WIRE-10] past --max-connections a connection gets SERVER_BUSY and is closed', async (t) => {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs: [{ name: 'station', limit: 5 }] })
-  const daemon = await startDaemon(t, dirs, { maxConnections: 3 })
+  const { port, daemon } = await servePacks(t, [{ name: 'station', limit: 5 }], { maxConnections: 3 })
   const admitted = await Promise.all([0, 1, 2].map((i) => RawPeer.hello(t, port, `admitted-${i}`)))
   const extra = await RawPeer.open(t, port)
   await extra.waitClosed()
@@ -78,7 +41,7 @@ t.test('[WIRE-10] past --max-connections a connection gets SERVER_BUSY and is cl
 
 t.test('[WIRE-10] a peer that keeps sending but stops reading is cut off past 1 MiB of replies; others are served', async (t) => {
   // a TTL that outlives the flood: the lease is checked afterwards
-  const port = await serve(t, [{ name: 'station', limit: 5 }], { leaseTtlMs: 300_000 })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 5 }], { leaseTtlMs: 300_000 })
   const steady = bystander(await RawPeer.hello(t, port, 'bystander'), 'station')
   const stalled = await RawPeer.hello(t, port, 'stalled')
   const held = await stalled.call('lease', { pack: 'station' })
@@ -105,7 +68,7 @@ t.test('[WIRE-10] a peer that keeps sending but stops reading is cut off past 1 
 })
 
 t.test('[WIRE-4] a connection without hello is closed 10 s after connecting; one with hello stays', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 5 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 5 }])
   const opened = Date.now()
   const silent = await RawPeer.open(t, port)
   const noHello = await RawPeer.open(t, port)

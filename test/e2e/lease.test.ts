@@ -1,18 +1,9 @@
 // Section 5 against the real daemon on real sockets: limits under concurrency, holders,
 // expiry, leases that belong to no connection, waiters, licenses ([LEASE-1]..[LEASE-6]).
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { dropLpf, freePort, makeDirs, startDaemon, type PackSpec } from '../helpers/server.js'
+import { servePacks } from '../helpers/server.js'
 import { RawPeer, type Frame } from '../helpers/wire.js'
-import type { DaemonConfig } from '../../lib/server/daemon.js'
-
-async function serve(t: Test, packs: PackSpec[], extra: Partial<DaemonConfig> = {}): Promise<number> {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs })
-  await startDaemon(t, dirs, extra)
-  return port
-}
 
 function errorOf(reply: Frame): Record<string, unknown> {
   if (reply.ok !== false) throw new Error(`expected an error reply, got ${JSON.stringify(reply)}`)
@@ -38,7 +29,7 @@ async function untilStatus(peer: RawPeer, pack: string, ok: (row: { inUse: numbe
 }
 
 t.test('[LEASE-1] 200 concurrent requests from 40 connections on a pack of limit 7: exactly 7 grants', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 7 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 7 }])
   const peers = await Promise.all(Array.from({ length: 40 }, (_, i) => RawPeer.hello(t, port, `client-${i}`)))
   // every request is written before any reply is awaited: 200 requests in flight at once
   const pending = peers.flatMap((peer, i) =>
@@ -57,7 +48,7 @@ t.test('[LEASE-1] 200 concurrent requests from 40 connections on a pack of limit
 })
 
 t.test('[LEASE-1] lease/release churn from 40 connections never holds more than the limit', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 7 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 7 }])
   const peers = await Promise.all(Array.from({ length: 40 }, (_, i) => RawPeer.hello(t, port, `churn-${i}`)))
   // A client sees a lease from its grant's arrival to its release's sending: inside the
   // server's own holding interval, so more than 7 seen at once would mean more than 7 held.
@@ -88,7 +79,7 @@ t.test('[LEASE-1] lease/release churn from 40 connections never holds more than 
 })
 
 t.test('[LEASE-2] a holder has one lease per pack: the same lease, renewed', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 5 }, { name: 'render', limit: 5 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 5 }, { name: 'render', limit: 5 }])
   const a = await RawPeer.hello(t, port, 'alice')
   const b = await RawPeer.hello(t, port, 'bob')
   const alsoAlice = await RawPeer.hello(t, port, 'alice')
@@ -114,7 +105,7 @@ t.test('[LEASE-2] a holder has one lease per pack: the same lease, renewed', asy
 })
 
 t.test('[LEASE-2] the same holder asking from 10 connections at once gets one lease', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 3 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 3 }])
   const peers = await Promise.all(Array.from({ length: 10 }, (_, i) => RawPeer.hello(t, port, `box-${i}`)))
   const replies = await Promise.all(peers.map((p) => p.reply(p.send('lease', { pack: 'station', holder: 'shared-holder' }))))
   t.ok(replies.every((r) => r.ok === true), 'every request is answered with the lease')
@@ -124,7 +115,7 @@ t.test('[LEASE-2] the same holder asking from 10 connections at once gets one le
 
 t.test('[LEASE-3] an unrenewed lease expires after the TTL; its seat goes to a waiter', async (t) => {
   const ttl = 300
-  const port = await serve(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl })
   const a = await RawPeer.hello(t, port, 'a')
   const b = await RawPeer.hello(t, port, 'b')
   const held = await a.call('lease', { pack: 'station' })
@@ -138,7 +129,7 @@ t.test('[LEASE-3] an unrenewed lease expires after the TTL; its seat goes to a w
 })
 
 t.test('[LEASE-3] with no waiter, the expired lease frees its seat on its own', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 2 }], { leaseTtlMs: 300 })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 2 }], { leaseTtlMs: 300 })
   const a = await RawPeer.hello(t, port, 'a')
   t.equal((await a.call('lease', { pack: 'station' })).ok, true)
   t.match(await packStatus(a, 'station'), { inUse: 1 })
@@ -148,7 +139,7 @@ t.test('[LEASE-3] with no waiter, the expired lease frees its seat on its own', 
 
 t.test('[LEASE-3] renewing keeps a lease alive across several TTLs', async (t) => {
   const ttl = 1_500
-  const port = await serve(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }], { leaseTtlMs: ttl })
   const a = await RawPeer.hello(t, port, 'a')
   const b = await RawPeer.hello(t, port, 'b')
   const held = await a.call('lease', { pack: 'station' })
@@ -167,7 +158,7 @@ t.test('[LEASE-3] renewing keeps a lease alive across several TTLs', async (t) =
 })
 
 t.test('[LEASE-4] renew and release by id from other connections', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const granter = await RawPeer.hello(t, port, 'granter')
   const renewer = await RawPeer.hello(t, port, 'renewer')
   const releaser = await RawPeer.hello(t, port, 'releaser')
@@ -183,7 +174,7 @@ t.test('[LEASE-4] renew and release by id from other connections', async (t) => 
 })
 
 t.test('[LEASE-4] closing a connection releases nothing', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 1 }, { name: 'render', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }, { name: 'render', limit: 1 }])
   const other = await RawPeer.hello(t, port, 'other')
   await other.call('lease', { pack: 'render' })
   const leaving = await RawPeer.hello(t, port, 'leaving')
@@ -199,7 +190,7 @@ t.test('[LEASE-4] closing a connection releases nothing', async (t) => {
 })
 
 t.test('[LEASE-5] waiters are served first come, first served across connections', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const owner = await RawPeer.hello(t, port, 'owner')
   const first = await owner.call('lease', { pack: 'station' })
   const waiters = await Promise.all(Array.from({ length: 5 }, (_, i) => RawPeer.hello(t, port, `waiter-${i}`)))
@@ -222,7 +213,7 @@ t.test('[LEASE-5] waiters are served first come, first served across connections
 })
 
 t.test('[LEASE-5] a wait that no seat ends answers WAIT_TIMEOUT', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const owner = await RawPeer.hello(t, port, 'owner')
   const waiter = await RawPeer.hello(t, port, 'waiter')
   t.equal((await owner.call('lease', { pack: 'station' })).ok, true)
@@ -234,7 +225,7 @@ t.test('[LEASE-5] a wait that no seat ends answers WAIT_TIMEOUT', async (t) => {
 })
 
 t.test('[LEASE-5] [LEASE-4] a wait cancelled by disconnect: the seat goes to the next waiter', async (t) => {
-  const port = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const owner = await RawPeer.hello(t, port, 'owner')
   const held = await owner.call('lease', { pack: 'station' })
   const gone = await RawPeer.hello(t, port, 'gone')
@@ -255,7 +246,7 @@ t.test('[LEASE-5] [LEASE-4] a wait cancelled by disconnect: the seat goes to the
 t.test('[LEASE-6] every lease answer carries the pack\'s licenses', async (t) => {
   const station = '<licenses><license product="station" seats="2">KEY-STATION</license></licenses>'
   const render = '<licenses><license product="render">KEY-RENDER</license><feature name="gpu"></feature></licenses>'
-  const port = await serve(t, [
+  const { port } = await servePacks(t, [
     { name: 'station', limit: 1, licenses: station },
     { name: 'render', limit: 1, licenses: render },
   ])

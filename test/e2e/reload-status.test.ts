@@ -4,16 +4,14 @@ import t from 'tap'
 import { readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from '../../lib/cli/main.js'
-import type { CliIO } from '../../lib/cli/io.js'
+import { terminal } from '../helpers/terminal.js'
 import { lpfText, ROOT } from '../helpers/server.js'
 import { cpOver, renameOver, serveLpf, statusOf, until } from '../helpers/reload.js'
 
 async function flr(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const io: CliIO = { out: (s) => out.push(s), err: (s) => err.push(s), env: {}, interrupted: new Promise(() => {}) }
-  const code = await run(argv, io)
-  return { code, out: out.join('\n'), err: err.join('\n') }
+  const term = terminal()
+  const code = await run(argv, term.io)
+  return { code, out: term.stdout(), err: term.stderr() }
 }
 
 t.test('[SRV-2] [WIRE-7] flr status shows the LPF in force, when it was loaded, and a pending error until a good file arrives', async (t) => {

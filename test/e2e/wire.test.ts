@@ -1,61 +1,22 @@
 // Section 6 against the real daemon, byte by byte over node:net: ids, bad frames, hello,
 // every error code a lease client can meet, status and ping ([WIRE-2]..[WIRE-7]).
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { HOST_ID, dropLpf, freePort, makeDirs, startDaemon, type Dirs, type PackSpec } from '../helpers/server.js'
-import { RawPeer, frameOf, rawFrame, type Frame } from '../helpers/wire.js'
+import { HOST_ID, servePacks } from '../helpers/server.js'
+import { RawPeer, bystander, frameOf, rawFrame, type Frame } from '../helpers/wire.js'
 import { encode } from '../../lib/protocol/msgpack.js'
 import { VERSION } from '../../lib/version.js'
-import type { Daemon, DaemonConfig } from '../../lib/server/daemon.js'
 
-interface Served {
-  port: number
-  dirs: Dirs
-  daemon: Daemon
-}
-
-async function serve(t: Test, packs: PackSpec[], extra: Partial<DaemonConfig> = {}): Promise<Served> {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs })
-  const daemon = await startDaemon(t, dirs, extra)
-  return { port, dirs, daemon }
-}
 
 function errorOf(reply: Frame): Record<string, unknown> {
   if (reply.ok !== false) throw new Error(`expected an error reply, got ${JSON.stringify(reply)}`)
   return reply.error as Record<string, unknown>
 }
 
-/** A client that keeps leasing and releasing until stopped: proof that others are still served. */
-function bystander(peer: RawPeer, pack: string) {
-  let running = true
-  let rounds = 0
-  const failures: Frame[] = []
-  const done = (async () => {
-    while (running) {
-      const granted = await peer.call('lease', { pack })
-      if (granted.ok !== true) failures.push(granted)
-      else {
-        const released = await peer.call('release', { lease: granted.lease })
-        if (released.ok !== true) failures.push(released)
-      }
-      rounds++
-    }
-  })()
-  return {
-    async stop() {
-      running = false
-      await done
-      return { rounds, failures }
-    },
-  }
-}
-
 t.test('[WIRE-2] replies are matched by id and may come out of order', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const owner = await RawPeer.hello(t, port, 'owner')
   const held = await owner.call('lease', { pack: 'station' })
   const peer = await RawPeer.hello(t, port, 'peer')
@@ -76,7 +37,7 @@ t.test('[WIRE-2] replies are matched by id and may come out of order', async (t)
 })
 
 t.test('[WIRE-2] 500 pipelined requests: one reply each, matched by id', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1000 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1000 }])
   const peer = await RawPeer.hello(t, port, 'pipeliner')
   const sent = new Map<number, string>()
   const burst: Buffer[] = []
@@ -122,7 +83,7 @@ const BAD_FRAMES: { name: string; bytes: () => Buffer; code: string }[] = [
 ]
 
 t.test('[WIRE-3] every bad frame: one error frame with id 0, then the connection closes; others keep leasing', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 2 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 2 }])
   const steady = bystander(await RawPeer.hello(t, port, 'bystander'), 'station')
   for (const bad of BAD_FRAMES) {
     const peer = await RawPeer.hello(t, port, 'offender')
@@ -138,7 +99,7 @@ t.test('[WIRE-3] every bad frame: one error frame with id 0, then the connection
 })
 
 t.test('[WIRE-3] a bad frame right behind good requests: the error frame with id 0 is the last frame', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.hello(t, port, 'mixed')
   peer.write(Buffer.concat([frameOfMsg({ id: 2, op: 'ping' }), frameOfMsg({ id: 3, op: 'status' }), rawFrame(0)]))
   await peer.waitClosed()
@@ -148,7 +109,7 @@ t.test('[WIRE-3] a bad frame right behind good requests: the error frame with id
 })
 
 t.test('[WIRE-3] an oversized frame is answered on its header alone, before any body byte is sent', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.hello(t, port, 'big')
   peer.write(rawFrame(65_537))
   const fault = await peer.waitFor((f) => f.id === 0, 'the fault')
@@ -158,7 +119,7 @@ t.test('[WIRE-3] an oversized frame is answered on its header alone, before any 
 })
 
 t.test('[WIRE-1] a frame of exactly 65,536 bytes is accepted', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.hello(t, port, 'edge')
   const base = encode({ id: 2, op: 'ping', pad: '' })
   // pad grows the map to 65,536 bytes: a str16 header (3 bytes) replaces the empty fixstr (1 byte)
@@ -171,7 +132,7 @@ t.test('[WIRE-1] a frame of exactly 65,536 bytes is accepted', async (t) => {
 })
 
 t.test('[WIRE-3] a bad frame before hello also ends the connection with one error frame', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.open(t, port)
   peer.write(frameOf(encode(['hello'])))
   await peer.waitClosed()
@@ -180,7 +141,7 @@ t.test('[WIRE-3] a bad frame before hello also ends the connection with one erro
 })
 
 t.test('[WIRE-3] BAD_REQUEST and UNKNOWN_OP answer the request and keep the connection', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.hello(t, port, 'sloppy')
   const cases: { msg: Record<string, unknown>; code: string; field?: string }[] = [
     { msg: { id: 11, op: 'lease' }, code: 'BAD_REQUEST', field: 'pack' },
@@ -208,7 +169,7 @@ t.test('[WIRE-3] BAD_REQUEST and UNKNOWN_OP answer the request and keep the conn
 })
 
 t.test('[WIRE-4] hello must come first: HELLO_REQUIRED, and the connection stays', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.open(t, port)
   for (const [op, body] of [['lease', { pack: 'station' }], ['renew', { lease: 'abc' }], ['release', { lease: 'abc' }], ['status', {}], ['ping', {}]] as const) {
     t.match(errorOf(await peer.call(op, body)), { code: 'HELLO_REQUIRED', message: /\S/ }, `${op} before hello`)
@@ -218,7 +179,7 @@ t.test('[WIRE-4] hello must come first: HELLO_REQUIRED, and the connection stays
 })
 
 t.test('[WIRE-4] another protocol: PROTOCOL_UNSUPPORTED; protocol 1 still accepted', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peer = await RawPeer.open(t, port)
   t.match(errorOf(await peer.call('hello', { protocol: 2, client: 'future' })), { code: 'PROTOCOL_UNSUPPORTED', message: /protocol 1/ })
   t.match(errorOf(await peer.call('ping')), { code: 'HELLO_REQUIRED' }, 'a refused hello is no hello')
@@ -227,7 +188,7 @@ t.test('[WIRE-4] another protocol: PROTOCOL_UNSUPPORTED; protocol 1 still accept
 })
 
 t.test('[WIRE-4] the hello answer', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }, { name: 'render', limit: 2 }], { leaseTtlMs: 12_000, graceMs: 3_600_000 })
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }, { name: 'render', limit: 2 }], { leaseTtlMs: 12_000, graceMs: 3_600_000 })
   const peer = await RawPeer.open(t, port)
   const before = Date.now()
   const hello = await peer.call('hello', { protocol: 1, client: 'me', app: 'wire-test' })
@@ -239,7 +200,7 @@ t.test('[WIRE-4] the hello answer', async (t) => {
 })
 
 t.test('[WIRE-5] [WIRE-6] every lease error code, each with a message, the connection kept', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const owner = await RawPeer.hello(t, port, 'owner')
   const peer = await RawPeer.hello(t, port, 'asker')
   const held = await owner.call('lease', { pack: 'station' })
@@ -259,7 +220,7 @@ t.test('[WIRE-5] [WIRE-6] every lease error code, each with a message, the conne
 })
 
 t.test('[WIRE-5] [SRV-3] NOT_SERVING once the LPF is removed; status says why', async (t) => {
-  const { port, dirs } = await serve(t, [{ name: 'station', limit: 1 }], { removalGraceMs: 100, recheckMs: 200 })
+  const { port, dirs } = await servePacks(t, [{ name: 'station', limit: 1 }], { removalGraceMs: 100, recheckMs: 200 })
   const peer = await RawPeer.hello(t, port, 'late')
   t.equal((await peer.call('status')).serving, true)
   rmSync(join(dirs.licenseDir, `${HOST_ID}.lp`))
@@ -274,7 +235,7 @@ t.test('[WIRE-5] [SRV-3] NOT_SERVING once the LPF is removed; status says why', 
 })
 
 t.test('[WIRE-7] status: serving, lpf, packs; ping answers {}', async (t) => {
-  const { port } = await serve(t, [{ name: 'station', limit: 3 }, { name: 'render', limit: 1 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 3 }, { name: 'render', limit: 1 }])
   const peer = await RawPeer.hello(t, port, 'looker')
   await peer.call('lease', { pack: 'station' })
   await peer.call('lease', { pack: 'render' })
@@ -298,7 +259,7 @@ t.test('[WIRE-7] status: serving, lpf, packs; ping answers {}', async (t) => {
 })
 
 t.test('[WIRE-7] status shows a pending error while the last valid LPF stays in force', async (t) => {
-  const { port, dirs } = await serve(t, [{ name: 'station', limit: 3 }], { recheckMs: 200 })
+  const { port, dirs } = await servePacks(t, [{ name: 'station', limit: 3 }], { recheckMs: 200 })
   const peer = await RawPeer.hello(t, port, 'looker')
   writeFileSync(join(dirs.licenseDir, `${HOST_ID}.lp`), '<lpf>not signed</lpf>')
   let status: Frame
@@ -311,7 +272,7 @@ t.test('[WIRE-7] status shows a pending error while the last valid LPF stays in 
 })
 
 t.test('[WIRE-2] [WIRE-9] pushes carry no id: shutdown reaches every connection', async (t) => {
-  const { port, daemon } = await serve(t, [{ name: 'station', limit: 1 }])
+  const { port, daemon } = await servePacks(t, [{ name: 'station', limit: 1 }])
   const peers = await Promise.all([RawPeer.hello(t, port, 'a'), RawPeer.hello(t, port, 'b')])
   await daemon.stop()
   for (const peer of peers) {

@@ -6,7 +6,6 @@ import { join } from 'node:path'
 import { request as httpRequest, type Agent } from 'node:http'
 import { FrameDecoder, encodeFrame } from '../../lib/protocol/frame.js'
 import { setPassword } from '../../lib/admin/password.js'
-import type { CliIO } from '../../lib/cli/io.js'
 import type { ConfigSnapshot } from '../../lib/support/config-snapshot.js'
 import { HOST_ID, dropLpf, freePort, makeDirs, spawnServe, startDaemon, type Dirs, type PackSpec, type ServeProcess, type TestContext } from './server.js'
 
@@ -165,22 +164,7 @@ export async function startAdminServer(t: TestContext, opts: { password?: string
   return { dirs, port: daemon.leasePort!, httpPort: daemon.httpPort!, lpfPort, address: `127.0.0.1:${daemon.leasePort}` }
 }
 
-export interface Terminal {
-  io: CliIO
-  stdout(): string
-  stderr(): string
-}
-
-/** An in-process terminal for `run(argv, io)`: no prompt (stdin is not a terminal), the given environment. */
-export function terminal(env: Record<string, string> = {}): Terminal {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    io: { out: (s) => void out.push(s), err: (s) => void err.push(s), env, interrupted: new Promise(() => {}) },
-    stdout: () => out.join('\n'),
-    stderr: () => err.join('\n'),
-  }
-}
+export { terminal, type Terminal } from './terminal.js'
 
 /** A `flr serve` configuration snapshot as serve writes it ([section 9] support-bundle reads it). */
 export function snapshot(stateDir: string, over: Partial<ConfigSnapshot> = {}): ConfigSnapshot {

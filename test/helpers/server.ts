@@ -106,6 +106,15 @@ export async function startDaemon(t: TestContext, dirs: Dirs, extra: Partial<Dae
   return daemon
 }
 
+/** A real daemon serving `packs` on a free port, in fresh directories. */
+export async function servePacks(t: TestContext, packs: PackSpec[], extra: Partial<DaemonConfig> = {}): Promise<{ port: number; dirs: Dirs; daemon: Daemon }> {
+  const dirs = makeDirs(t)
+  const port = await freePort()
+  dropLpf(dirs.licenseDir, { port, packs })
+  const daemon = await startDaemon(t, dirs, extra)
+  return { port, dirs, daemon }
+}
+
 /** A client connected to the daemon, closed at teardown. */
 export async function connectClient(t: TestContext, port: number, opts: Partial<ClientOptions> = {}): Promise<FlrClient> {
   const client = await FlrClient.connect({ host: '127.0.0.1', port, client: 'test-client', backoffMinMs: 20, backoffMaxMs: 200, ...opts })

@@ -161,3 +161,28 @@ function describe(frames: Frame[]): string {
   const text = JSON.stringify(frames.slice(-5))
   return `${frames.length} (last: ${text.length > 600 ? `${text.slice(0, 600)}…` : text})`
 }
+
+/** A client that keeps leasing and releasing until stopped: proof that others are still served. */
+export function bystander(peer: RawPeer, pack: string) {
+  let running = true
+  let rounds = 0
+  const failures: Frame[] = []
+  const done = (async () => {
+    while (running) {
+      const granted = await peer.call('lease', { pack })
+      if (granted.ok !== true) failures.push(granted)
+      else {
+        const released = await peer.call('release', { lease: granted.lease })
+        if (released.ok !== true) failures.push(released)
+      }
+      rounds++
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await done
+      return { rounds, failures }
+    },
+  }
+}

@@ -3,7 +3,6 @@ import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { CliIO } from '../../lib/cli/io.js'
 import type { ErrorCode } from '../../lib/errors.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -43,24 +42,4 @@ export function valid(file: string): Buffer {
   return readFileSync(join(VALID_DIR, file))
 }
 
-export interface Terminal {
-  io: CliIO
-  out: string[]
-  err: string[]
-  /** everything written to stdout, one string */
-  stdout(): string
-  stderr(): string
-}
-
-/** An in-process terminal for `run(argv, io)`. */
-export function terminal(env: Record<string, string> = {}): Terminal {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    io: { out: (s) => void out.push(s), err: (s) => void err.push(s), env, interrupted: new Promise(() => {}) },
-    out,
-    err,
-    stdout: () => out.join('\n'),
-    stderr: () => err.join('\n'),
-  }
-}
+export { terminal, type Terminal } from '../helpers/terminal.js'
