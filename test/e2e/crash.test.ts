@@ -11,11 +11,11 @@ import {
   LeaseLedger,
   RawClient,
   ReplyLost,
-  seededRandom,
   startServing,
   type LeaseFacts,
   type Message,
 } from '../helpers/crash.js'
+import { seededRandom } from '../helpers/random.js'
 
 const PACKS = [
   { name: 'cad', limit: 4 },

@@ -3,6 +3,7 @@
 // Reproduce a failure with FLR_ENGINE_SEED=<seed> (and FLR_ENGINE_STEPS=<n>).
 
 import t from 'tap'
+import { seededRandom as prng } from '../helpers/random.js'
 import { MAX_WAIT_MS, SeatEngine, type Grant, type Lease, type RevokeReason } from '../../lib/engine/engine.js'
 import type { LeaseRecord } from '../../lib/engine/types.js'
 import { FlrError, isFlrError } from '../../lib/errors.js'
@@ -17,17 +18,6 @@ const HOLDERS = 8
 const STEPS = Number(process.env.FLR_ENGINE_STEPS ?? 10000)
 const SEEDS = process.env.FLR_ENGINE_SEED ? [Number(process.env.FLR_ENGINE_SEED)] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
 const STORE_FAILURE = new Error('store write failed (injected)')
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** One lease request as the test sees it. */
 interface Ask {

@@ -217,18 +217,6 @@ export function fileDigests(dir: string): Record<string, string> {
   return digests
 }
 
-/** A small seeded PRNG (mulberry32): a failing crash run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 // ---- what the server acknowledged, for the crash loop ----
 
 export interface LeaseFacts {

@@ -2,7 +2,8 @@ import t from 'tap'
 import { encodeFrame, FrameDecoder, MAX_FRAME } from '../../lib/protocol/frame.js'
 import { encode } from '../../lib/protocol/msgpack.js'
 import { BAD_BODIES, nestedArrays } from './fixtures/bad-bodies.js'
-import { byteByByte, feedings, header, rawFrame, Recorder, run, seeded, splitAt } from './fixtures/feeding.js'
+import { byteByByte, feedings, header, rawFrame, Recorder, run, splitAt } from './fixtures/feeding.js'
+import { seededRandom as seeded } from '../helpers/random.js'
 
 const ping = { id: 1, op: 'ping' }
 
