@@ -131,6 +131,8 @@ export class Daemon {
       store,
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => this.pushRevoked(lease, reason),
+      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be seen
+      onStoreError: (err, op, lease) => this.log.error({ err, op, lease }, 'lease store write failed'),
     })
     this.services = {
       engine: this.engine,
