@@ -3,18 +3,8 @@
 import type { LeaseRecord } from './types.js'
 import type { Reply } from './waiters.js'
 
-/** A live lease as the engine hands it out (read-only to callers). */
-export interface Lease {
-  /** 128 random bits, base64url (22 chars) [LEASE-4] */
-  readonly lease: string
-  readonly pack: string
-  readonly holder: string
-  /** the connection's hello client (HTTP: the request's client) */
-  readonly client: string
-  /** peer address */
-  readonly address: string
-  /** epoch ms */
-  readonly grantedAt: number
+/** A live lease as the engine hands it out (read-only to callers): the stored record and its expiry. */
+export interface Lease extends LeaseRecord {
   /** epoch ms */
   readonly expiresAt: number
   /** opaque: the connection that last granted or renewed it ([WIRE-9] pushes) */
@@ -52,16 +42,7 @@ export class LeaseEntry {
 
   /** A copy, so a caller can never move a lease's expiry or owner behind the engine's back. */
   snapshot(): Lease {
-    return {
-      lease: this.lease,
-      pack: this.pack,
-      holder: this.holder,
-      client: this.client,
-      address: this.address,
-      grantedAt: this.grantedAt,
-      expiresAt: this.expiresAt,
-      owner: this.owner,
-    }
+    return { ...this.record(), expiresAt: this.expiresAt, owner: this.owner }
   }
 
   record(): LeaseRecord {

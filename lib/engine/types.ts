@@ -9,11 +9,15 @@ export interface Clock {
 
 /** What is stored for a lease ([LEASE-7], [LEASE-8]). Expiry is not stored: restore restarts it. */
 export interface LeaseRecord {
+  /** 128 random bits, base64url (22 chars) [LEASE-4] */
   readonly lease: string
   readonly pack: string
   readonly holder: string
+  /** the connection's hello client (HTTP: the request's client) */
   readonly client: string
+  /** the peer's address */
   readonly address: string
+  /** epoch ms */
   readonly grantedAt: number
 }
 

@@ -61,7 +61,7 @@ export function decodeMap(body: Buffer): Record<string, unknown> {
   return decode(body) as Record<string, unknown>
 }
 
-export function isMapHeader(byte: number): boolean {
+function isMapHeader(byte: number): boolean {
   return (byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf
 }
 

@@ -63,10 +63,6 @@ export class Connection {
     if (!this.closed) this.socket.end()
   }
 
-  destroy(): void {
-    this.socket.destroy()
-  }
-
   private send(msg: object): void {
     // after a fault or shutdown has ended the stream, late replies are dropped, not written after end
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return
