@@ -343,7 +343,7 @@ export class Daemon {
     }
     let next: Listener
     try {
-      next = await Listener.listen(port, this.cfg.bind, (socket, listener) => this.accept(socket, listener))
+      next = await Listener.listen(port, this.cfg.bind, (socket) => this.accept(socket))
     } catch (e) {
       if (!isFlrError(e)) throw e
       const error = { code: e.code, message: e.message }
@@ -433,7 +433,7 @@ export class Daemon {
 
   // ---- connections ----
 
-  private accept(socket: Socket, _listener: Listener): void {
+  private accept(socket: Socket): void {
     // [WIRE-10] over --max-connections: SERVER_BUSY, then closed
     if (this.connections.size >= this.cfg.maxConnections || this.stopping) {
       refuse(socket, new FlrError('SERVER_BUSY', `the server is at its limit of ${this.cfg.maxConnections} connections; try again later`))
@@ -442,7 +442,6 @@ export class Daemon {
     const conn = new Connection(socket, this.services, () => this.connections.delete(socket))
     this.connections.set(socket, conn)
   }
-
 
   /** [WIRE-9] revoked goes to the connection that last granted or renewed the lease, if still open */
   private pushRevoked(lease: Lease, reason: RevokeReason): void {

@@ -19,7 +19,7 @@ export class Listener {
   ) {}
 
   /** Binds host:port; rejects PORT_IN_USE (with the port in the message) when another process holds it. */
-  static listen(port: number, host: string, onSocket: (socket: Socket, listener: Listener) => void): Promise<Listener> {
+  static listen(port: number, host: string, onSocket: (socket: Socket) => void): Promise<Listener> {
     return new Promise((resolve, reject) => {
       const server = createServer({ noDelay: true })
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -36,7 +36,7 @@ export class Listener {
         server.on('connection', (socket) => {
           listener.sockets.add(socket)
           socket.once('close', () => listener.sockets.delete(socket))
-          onSocket(socket, listener)
+          onSocket(socket)
         })
         resolve(listener)
       })
