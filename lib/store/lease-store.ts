@@ -143,9 +143,15 @@ interface Tables {
 // overlappingSync (lmdb-js's default on Linux) lets a commit become visible before its
 // fsync and, if that fsync fails, leaves the flush promise pending forever; a plain synced
 // commit rejects instead. Measured here it was also no slower under 256 concurrent writers.
+// lmdb-js starts with a 128 KiB map and grows it by mapping the file again at twice the
+// size, and the smaller maps stay resident: 100,000 leases (a 25 MB file) held 66 MB of
+// RSS. A 1 GiB map (about 4 million leases; lmdb-js still grows past it) is address space
+// only: without a write map, the file grows only as pages are written.
+const MAP_SIZE = 2 ** 30
+
 function openEnv(file: string): RootDatabase {
   try {
-    return open({ path: file, noSubdir: true, maxDbs: 4, overlappingSync: false, separateFlushed: true })
+    return open({ path: file, noSubdir: true, maxDbs: 4, overlappingSync: false, separateFlushed: true, mapSize: MAP_SIZE })
   } catch (e) {
     throw lmdbFailure(file, 'open', e)
   }
