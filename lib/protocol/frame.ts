@@ -33,7 +33,8 @@ export class FrameDecoder {
   private readonly sink: FrameSink
   private readonly maxFrame: number
   private failed = false
-  private readonly header = Buffer.alloc(HEADER)
+  /** a header split across chunks: its bytes so far, as a number (no buffer per connection) */
+  private headerValue = 0
   private headerFill = 0
   /** Declared length of the body being read, or -1 while reading a header. */
   private bodyLength = -1
@@ -69,13 +70,14 @@ export class FrameDecoder {
       length = chunk.readUInt32BE(at)
       at += HEADER
     } else {
-      const take = Math.min(HEADER - this.headerFill, chunk.length - at)
-      chunk.copy(this.header, this.headerFill, at, at + take)
-      this.headerFill += take
-      at += take
+      while (this.headerFill < HEADER && at < chunk.length) {
+        this.headerValue = this.headerValue * 256 + chunk[at++]!
+        this.headerFill++
+      }
       if (this.headerFill < HEADER) return at
+      length = this.headerValue
+      this.headerValue = 0
       this.headerFill = 0
-      length = this.header.readUInt32BE(0)
     }
     // [WIRE-1] [WIRE-3] judged on the header alone, before any of the body is read.
     if (length === 0) this.fail(new FlrError('BAD_FRAME', 'frame length is 0: a frame holds one MessagePack map'))
@@ -135,6 +137,7 @@ export class FrameDecoder {
     this.failed = true
     this.body = null
     this.headerFill = 0
+    this.headerValue = 0
     this.sink.fault(err)
   }
 }

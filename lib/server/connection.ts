@@ -26,7 +26,8 @@ export class Connection {
   client: string | undefined
   private admin = false
   private closed = false
-  private readonly waits = new AbortController()
+  /** made for the first request that may wait: most connections never wait ([LEASE-5]) */
+  private waits: AbortController | undefined
   private readonly decoder: FrameDecoder
   private helloTimer: NodeJS.Timeout | undefined
 
@@ -124,7 +125,7 @@ export class Connection {
           address: this.address,
           waitMs: req.wait,
           owner: this,
-          signal: this.waits.signal,
+          signal: req.wait ? (this.waits ??= new AbortController()).signal : undefined,
         })
         return { ...grant }
       }
@@ -156,6 +157,7 @@ export class Connection {
   private hello(protocol: number, client: string): Record<string, unknown> {
     if (protocol !== 1) throw new FlrError('PROTOCOL_UNSUPPORTED', `this server speaks protocol 1, not ${protocol}`)
     clearTimeout(this.helloTimer)
+    this.helloTimer = undefined
     this.client = client
     return this.services.hello()
   }
@@ -169,7 +171,7 @@ export class Connection {
     this.closed = true
     clearTimeout(this.helloTimer)
     // [LEASE-4] closing releases nothing, but cancels this connection's waits
-    this.waits.abort(new FlrError('CONNECTION_LOST'))
+    this.waits?.abort(new FlrError('CONNECTION_LOST'))
     this.onClose(this)
   }
 }
