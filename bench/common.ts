@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FrameDecoder, encodeFrame } from '../lib/protocol/frame.js'
+import { FrameDecoder, writeFrame } from '../lib/protocol/frame.js'
 import { buildLpfXml, signLpf } from '../lib/lpf/vendor.js'
 
 export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)))
@@ -360,9 +360,10 @@ export class RawConnection {
   request(msg: Record<string, unknown>): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure)
     const id = this.nextId++
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
+      // a failed write closes the socket: fail() then answers every pending request
       this.pending.set(id, resolve)
-      this.socket.write(encodeFrame({ ...msg, id }), (err) => err && reject(err))
+      writeFrame(this.socket, { ...msg, id })
     })
   }
 

@@ -1,7 +1,7 @@
 // One TCP connection to a server: framed requests matched to replies by id, pushes out.
 import { connect, type Socket } from 'node:net'
 import { FlrError } from '../errors.js'
-import { FrameDecoder, encodeFrame } from '../protocol/frame.js'
+import { FrameDecoder, writeFrame } from '../protocol/frame.js'
 
 /** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
 const MAX_REPLY = 16 * 1024 * 1024
@@ -78,7 +78,7 @@ export class Channel {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.socket.write(encodeFrame({ ...body, id, op }))
+      writeFrame(this.socket, { ...body, id, op })
     })
   }
 

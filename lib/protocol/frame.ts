@@ -2,6 +2,7 @@
 // MessagePack map. The decoder is a state machine over bytes that reports to a sink (nats.js
 // style) and checks N before it keeps any of the body (length-prefixed-stream style).
 
+import type { Writable } from 'node:stream'
 import { FlrError } from '../errors.js'
 import { decodeMap, encode } from './msgpack.js'
 
@@ -27,6 +28,23 @@ export function encodeFrame(msg: object): Buffer {
   frame.writeUInt32BE(body.length, 0)
   body.copy(frame, HEADER)
   return frame
+}
+
+/**
+ * Writes one frame. Frames written in the same event-loop turn (replies to the requests of
+ * one chunk, acks of one group commit) leave in one write: one syscall and one TCP segment
+ * instead of one each, which is most of the cost of a small request.
+ */
+export function writeFrame(socket: Writable, msg: object): void {
+  if (socket.writableCorked === 0) {
+    socket.cork()
+    process.nextTick(uncork, socket)
+  }
+  socket.write(encodeFrame(msg))
+}
+
+function uncork(socket: Writable): void {
+  socket.uncork()
 }
 
 export class FrameDecoder {

@@ -2,7 +2,7 @@
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
 import { FlrError, isFlrError } from '../errors.js'
-import { FrameDecoder, encodeFrame } from '../protocol/frame.js'
+import { FrameDecoder, writeFrame } from '../protocol/frame.js'
 import { parseRequest, requestId, ok, fail, push, type PushName, type Request } from '../protocol/messages.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
 import type { Logger } from './logger.js'
@@ -67,7 +67,7 @@ export class Connection {
   private send(msg: object): void {
     // after a fault or shutdown has ended the stream, late replies are dropped, not written after end
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return
-    this.socket.write(encodeFrame(msg))
+    writeFrame(this.socket, msg)
     // [WIRE-10] a peer that stops reading has its replies buffered up to 1 MiB, then it is
     // cut off. Its requests are not paused: a paused peer would never reach the limit and
     // would hold its connection (one of --max-connections) for as long as it likes.
