@@ -70,7 +70,7 @@ export function sortedCopy(values: number[]): Float64Array {
 export const fmt = {
   int: (n: number) => Math.round(n).toLocaleString('en'),
   ms: (n: number) => (n < 10 ? `${n.toFixed(2)} ms` : `${n.toFixed(0)} ms`),
-  us: (n: number) => `${n.toFixed(0)} µs`,
+  us: (n: number) => (n < 10 ? `${n.toFixed(1)} µs` : `${n.toFixed(0)} µs`),
   mib: (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`,
   mb: (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`,
   pct: (r: number) => `${(r * 100).toFixed(0)}%`,
