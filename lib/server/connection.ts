@@ -107,7 +107,8 @@ export class Connection {
     return new FlrError('INTERNAL')
   }
 
-  private async handle(req: Request): Promise<Record<string, unknown>> {
+  /** The reply's body: a fresh object, which ok() copies into the reply. */
+  private async handle(req: Request): Promise<object> {
     if (req.op !== 'hello' && this.client === undefined) throw new FlrError('HELLO_REQUIRED')
     const { engine } = this.services
     switch (req.op) {
@@ -127,10 +128,10 @@ export class Connection {
           owner: this,
           signal: req.wait ? (this.waits ??= new AbortController()).signal : undefined,
         })
-        return { ...grant }
+        return grant
       }
       case 'renew':
-        return { ...engine.renew(req.lease, this) }
+        return engine.renew(req.lease, this)
       case 'release':
         await engine.release(req.lease)
         return {}
