@@ -18,6 +18,7 @@ import { DOMParser } from '@xmldom/xmldom'
 import { SignedXml } from 'xml-crypto'
 import { XMLValidator } from 'fast-xml-parser'
 import { FlrError } from '../errors.js'
+import { exclusiveC14n } from './c14n.js'
 import { DIGEST_METHODS, DSIG_NS, EXC_C14N, REFERENCE_TRANSFORMS, SIGNATURE_METHODS, type HashName } from './dsig.js'
 
 export interface VerifiedLpf {
@@ -236,7 +237,9 @@ function base64Of(e: Element, name: string): Buffer {
 function canonicalize(node: Element, transforms: readonly string[], signature: Element | null): string {
   let out: Node | string = node
   for (const uri of transforms) {
-    out = new TRANSFORMS[uri]!().process(out as Node, { signatureNode: signature })
+    // exclusive c14n is c14n.ts's faster rendering of xml-crypto's own; enveloped-signature
+    // (removing the Signature) is xml-crypto's
+    out = uri === EXC_C14N ? exclusiveC14n(out as Element) : new TRANSFORMS[uri]!().process(out as Node, { signatureNode: signature })
   }
   return out as string
 }
