@@ -44,7 +44,10 @@ export function exclusiveC14n(element: Element): string {
       return new XmlCryptoExcC14n().process(element, {}) as string
     }
   }
-  return renderElement(element, [], '')
+  // pieces joined once at the end: no intermediate strings for the collector to copy
+  const out: string[] = []
+  renderElement(element, [], '', out)
+  return out.join('')
 }
 
 /**
@@ -52,17 +55,18 @@ export function exclusiveC14n(element: Element): string {
  * never changed: an element that declares a binding passes its children a new array, so its
  * siblings never see it (xml-crypto gives every child its own copy instead).
  */
-function renderElement(element: Element, scope: readonly Binding[], defaultNs: unknown): string {
+function renderElement(element: Element, scope: readonly Binding[], defaultNs: unknown, out: string[]): void {
   let declared: Binding[] | undefined
-  let namespaces = ''
   let childDefaultNs = defaultNs
+  const tagName = element.tagName
+  out.push('<', tagName)
   const prefix = element.prefix
   if (prefix) {
     const uri = element.namespaceURI || NO_PREFIXES[prefix]
     if (!inScope(scope, prefix, uri)) (declared ??= []).push({ prefix, namespaceURI: uri })
   } else if (defaultNs !== (element.namespaceURI || '')) {
     childDefaultNs = element.namespaceURI
-    namespaces = ` xmlns="${text(childDefaultNs)}"`
+    out.push(' xmlns="', text(childDefaultNs), '"')
   }
   const attributes = element.attributes
   const rendered: Attr[] = []
@@ -77,25 +81,24 @@ function renderElement(element: Element, scope: readonly Binding[], defaultNs: u
   if (declared) {
     scope = scope.concat(declared)
     declared.sort((a, b) => (a.prefix === b.prefix ? 0 : a.prefix.localeCompare(b.prefix)))
-    for (const d of declared) namespaces += ` xmlns:${d.prefix}="${text(d.namespaceURI)}"`
+    for (const d of declared) out.push(' xmlns:', d.prefix, '="', text(d.namespaceURI), '"')
   }
   if (rendered.length > 1) rendered.sort(attrCompare)
-  let out = `<${element.tagName}${namespaces}`
-  for (const attr of rendered) out += ` ${attr.name}="${escapeAttribute(attr.value)}"`
-  out += '>'
+  for (const attr of rendered) out.push(' ', attr.name, '="', escapeAttribute(attr.value), '"')
+  out.push('>')
   for (let child = element.firstChild; child; child = child.nextSibling) {
     const type = child.nodeType
     if (type === COMMENT_NODE) continue
     const data = (child as CharacterData).data
     if (data) {
-      out += TEXT_SPECIAL.test(data) ? data.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : data
+      out.push(TEXT_SPECIAL.test(data) ? data.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : data)
     } else if (type === ELEMENT_NODE) {
-      out += renderElement(child as Element, scope, childDefaultNs)
+      renderElement(child as Element, scope, childDefaultNs, out)
     } else {
       throw new Error(`Unable to exclusive canonicalize node type: ${type}`)
     }
   }
-  return `${out}</${element.tagName}>`
+  out.push('</', tagName, '>')
 }
 
 /** xml-crypto's isPrefixInScope: the innermost binding of `prefix` has this namespace */
@@ -110,6 +113,8 @@ function inScope(scope: readonly Binding[], prefix: string, namespaceURI: unknow
 function attrCompare(a: Attr, b: Attr): number {
   if (!a.namespaceURI && b.namespaceURI) return -1
   if (!b.namespaceURI && a.namespaceURI) return 1
+  // the same namespace (however written) prefixes both keys alike: compare the rest
+  if (a.namespaceURI === b.namespaceURI) return a.localName === b.localName ? 0 : a.localName < b.localName ? -1 : 1
   const left = `${a.namespaceURI}${a.localName}`
   const right = `${b.namespaceURI}${b.localName}`
   return left === right ? 0 : left < right ? -1 : 1
