@@ -41,6 +41,7 @@ const FIX = 'the vendor must correct the LPF source and sign it again'
 // a start or end tag of canonical XML; sticky, so it must match exactly where a `<` is
 const TAG = /<(\/?)([^\s<>/"=]+)((?: [^\s<>/"=]+="[^"]*")*)>/y
 const ATTRIBUTE = / ([^\s<>/"=]+)="([^"]*)"/g
+const BLANK = /\s*/y
 
 /** [LPF-6] `signedContent` is verify.ts's output; `digest` the SHA-256 hex of the file's bytes. */
 export function parsePlan(signedContent: string, digest: string): LicensePlan {
@@ -81,7 +82,12 @@ function readTree(content: string): XmlElement {
     if (textEnd > at && opaqueDepth < 0) {
       const parent = open.at(-1)
       if (!parent) throw unreadable('text outside the root element')
-      if (!parent.hasText && content.slice(at, textEnd).trim() !== '') parent.hasText = true
+      if (!parent.hasText) {
+        // \s is the set trim() removes, so this is "the text is not blank" without a copy
+        BLANK.lastIndex = at
+        BLANK.test(content)
+        if (BLANK.lastIndex !== textEnd) parent.hasText = true
+      }
     }
     if (lt < 0) break
     TAG.lastIndex = lt
@@ -226,7 +232,7 @@ function attributesOf(node: XmlElement, where: string, allowed: readonly string[
     if (!allowed.includes(name!)) {
       throw malformed(`${where} has an unknown attribute "${name}"${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}; ${FIX}`)
     }
-    out[name!] = decodeEntities(value!)
+    out[name!] = value!.includes('&') ? decodeEntities(value!) : value!
   }
   return out
 }
