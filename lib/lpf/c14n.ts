@@ -44,10 +44,7 @@ export function exclusiveC14n(element: Element): string {
       return new XmlCryptoExcC14n().process(element, {}) as string
     }
   }
-  // pieces joined once at the end: no intermediate strings for the collector to copy
-  const out: string[] = []
-  renderElement(element, [], '', out)
-  return out.join('')
+  return renderElement(element, [], '')
 }
 
 /**
@@ -55,18 +52,17 @@ export function exclusiveC14n(element: Element): string {
  * never changed: an element that declares a binding passes its children a new array, so its
  * siblings never see it (xml-crypto gives every child its own copy instead).
  */
-function renderElement(element: Element, scope: readonly Binding[], defaultNs: unknown, out: string[]): void {
+function renderElement(element: Element, scope: readonly Binding[], defaultNs: unknown): string {
   let declared: Binding[] | undefined
+  let namespaces = ''
   let childDefaultNs = defaultNs
-  const tagName = element.tagName
-  out.push('<', tagName)
   const prefix = element.prefix
   if (prefix) {
     const uri = element.namespaceURI || NO_PREFIXES[prefix]
     if (!inScope(scope, prefix, uri)) (declared ??= []).push({ prefix, namespaceURI: uri })
   } else if (defaultNs !== (element.namespaceURI || '')) {
     childDefaultNs = element.namespaceURI
-    out.push(' xmlns="', text(childDefaultNs), '"')
+    namespaces = ` xmlns="${text(childDefaultNs)}"`
   }
   const attributes = element.attributes
   const rendered: Attr[] = []
@@ -81,24 +77,25 @@ function renderElement(element: Element, scope: readonly Binding[], defaultNs: u
   if (declared) {
     scope = scope.concat(declared)
     declared.sort((a, b) => (a.prefix === b.prefix ? 0 : a.prefix.localeCompare(b.prefix)))
-    for (const d of declared) out.push(' xmlns:', d.prefix, '="', text(d.namespaceURI), '"')
+    for (const d of declared) namespaces += ` xmlns:${d.prefix}="${text(d.namespaceURI)}"`
   }
   if (rendered.length > 1) rendered.sort(attrCompare)
-  for (const attr of rendered) out.push(' ', attr.name, '="', escapeAttribute(attr.value), '"')
-  out.push('>')
+  let out = `<${element.tagName}${namespaces}`
+  for (const attr of rendered) out += ` ${attr.name}="${escapeAttribute(attr.value)}"`
+  out += '>'
   for (let child = element.firstChild; child; child = child.nextSibling) {
     const type = child.nodeType
     if (type === COMMENT_NODE) continue
     const data = (child as CharacterData).data
     if (data) {
-      out.push(TEXT_SPECIAL.test(data) ? data.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : data)
+      out += TEXT_SPECIAL.test(data) ? data.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : data
     } else if (type === ELEMENT_NODE) {
-      renderElement(child as Element, scope, childDefaultNs, out)
+      out += renderElement(child as Element, scope, childDefaultNs)
     } else {
       throw new Error(`Unable to exclusive canonicalize node type: ${type}`)
     }
   }
-  out.push('</', tagName, '>')
+  return `${out}</${element.tagName}>`
 }
 
 /** xml-crypto's isPrefixInScope: the innermost binding of `prefix` has this namespace */
