@@ -44,15 +44,54 @@ export function exclusiveC14n(element: Element): string {
       return new XmlCryptoExcC14n().process(element, {}) as string
     }
   }
-  return renderElement(element, [], '')
+  // a loop over an explicit stack, not recursion: no nesting depth overflows the call stack
+  const root = openElement(element, [], '')
+  const open = [root]
+  let out = root.startTag
+  let child = element.firstChild
+  for (;;) {
+    if (!child) {
+      const done = open.pop()!
+      out += `</${done.element.tagName}>`
+      if (open.length === 0) return out
+      child = done.element.nextSibling
+      continue
+    }
+    const type = child.nodeType
+    const data = (child as CharacterData).data
+    if (type === COMMENT_NODE) {
+      child = child.nextSibling
+    } else if (data) {
+      out += TEXT_SPECIAL.test(data) ? data.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : data
+      child = child.nextSibling
+    } else if (type === ELEMENT_NODE) {
+      const parent = open[open.length - 1]!
+      const opened = openElement(child as Element, parent.scope, parent.defaultNs)
+      open.push(opened)
+      out += opened.startTag
+      child = child.firstChild
+    } else {
+      throw new Error(`Unable to exclusive canonicalize node type: ${type}`)
+    }
+  }
+}
+
+interface OpenElement {
+  readonly element: Element
+  /** the element's start tag, namespace declarations and attributes rendered */
+  readonly startTag: string
+  /** the namespace bindings in scope for its children, outermost first */
+  readonly scope: readonly Binding[]
+  /** the default namespace its children inherit */
+  readonly defaultNs: unknown
 }
 
 /**
  * `scope` holds the namespace bindings already rendered on ancestors, outermost first. It is
- * never changed: an element that declares a binding passes its children a new array, so its
+ * never changed: an element that declares a binding gives its children a new array, so its
  * siblings never see it (xml-crypto gives every child its own copy instead).
  */
-function renderElement(element: Element, scope: readonly Binding[], defaultNs: unknown): string {
+function openElement(element: Element, scope: readonly Binding[], defaultNs: unknown): OpenElement {
   let declared: Binding[] | undefined
   let namespaces = ''
   let childDefaultNs = defaultNs
@@ -80,22 +119,9 @@ function renderElement(element: Element, scope: readonly Binding[], defaultNs: u
     for (const d of declared) namespaces += ` xmlns:${d.prefix}="${text(d.namespaceURI)}"`
   }
   if (rendered.length > 1) rendered.sort(attrCompare)
-  let out = `<${element.tagName}${namespaces}`
-  for (const attr of rendered) out += ` ${attr.name}="${escapeAttribute(attr.value)}"`
-  out += '>'
-  for (let child = element.firstChild; child; child = child.nextSibling) {
-    const type = child.nodeType
-    if (type === COMMENT_NODE) continue
-    const data = (child as CharacterData).data
-    if (data) {
-      out += TEXT_SPECIAL.test(data) ? data.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c]!) : data
-    } else if (type === ELEMENT_NODE) {
-      out += renderElement(child as Element, scope, childDefaultNs)
-    } else {
-      throw new Error(`Unable to exclusive canonicalize node type: ${type}`)
-    }
-  }
-  return `${out}</${element.tagName}>`
+  let startTag = `<${element.tagName}${namespaces}`
+  for (const attr of rendered) startTag += ` ${attr.name}="${escapeAttribute(attr.value)}"`
+  return { element, startTag: `${startTag}>`, scope, defaultNs: childDefaultNs }
 }
 
 /** xml-crypto's isPrefixInScope: the innermost binding of `prefix` has this namespace */

@@ -60,7 +60,7 @@ export function verifyLpf(xml: string, vendorKeys: readonly KeyObject[]): Verifi
  * and says how many XML-DSig Signature elements it has.
  */
 export function signatureCount(xml: string): number {
-  return lpfRoot(parseDocument(xml)).ownerDocument.getElementsByTagNameNS(DSIG_NS, 'Signature').length
+  return signaturesIn(lpfRoot(parseDocument(xml))).length
 }
 
 /**
@@ -70,8 +70,8 @@ export function signatureCount(xml: string): number {
  */
 export function unverifiedContent(xml: string): string {
   const root = lpfRoot(parseDocument(xml))
-  const all = root.ownerDocument.getElementsByTagNameNS(DSIG_NS, 'Signature')
-  const signature = all.length === 1 && all.item(0)!.parentNode === root ? all.item(0)! : null
+  const all = signaturesIn(root)
+  const signature = all.length === 1 && all[0]!.parentNode === root ? all[0]! : null
   return canonicalize(root, signature ? REFERENCE_TRANSFORMS : [EXC_C14N], signature)
 }
 
@@ -122,18 +122,41 @@ function lpfRoot(doc: Document): Element {
 
 /** [LPF-4] exactly one Signature in the whole document, and it is a child of <lpf> */
 function theSignature(root: Element): Element {
-  const all = root.ownerDocument.getElementsByTagNameNS(DSIG_NS, 'Signature')
+  const all = signaturesIn(root)
   if (all.length === 0) {
     invalid('the file is not signed (no XML-DSig Signature element): the vendor signs it with `flr sign`')
   }
   if (all.length > 1) {
     invalid(`the file has ${all.length} Signature elements; exactly one is allowed (was an already signed file signed again?)`)
   }
-  const signature = all.item(0)!
+  const signature = all[0]!
   if (signature.parentNode !== root) {
     invalid('the Signature element must be a direct child of <lpf>')
   }
   return signature
+}
+
+/**
+ * Every XML-DSig Signature element under `root` (which is <lpf>, not one), in document order:
+ * what getElementsByTagNameNS gives, without xmldom's live list and its callbacks per node.
+ */
+function signaturesIn(root: Element): Element[] {
+  const found: Element[] = []
+  // iterative, so that no nesting depth overflows the stack
+  let n: Node | null = root.firstChild
+  while (n && n !== root) {
+    if (n.nodeType === ELEMENT_NODE) {
+      const e = n as Element
+      if (e.localName === 'Signature' && e.namespaceURI === DSIG_NS) found.push(e)
+      if (e.firstChild) {
+        n = e.firstChild
+        continue
+      }
+    }
+    while (n && n !== root && !n.nextSibling) n = n.parentNode
+    if (n && n !== root) n = n.nextSibling
+  }
+  return found
 }
 
 /** [LPF-4] [LPF-5] the structure is exactly the LPF profile; anything else is refused */

@@ -121,3 +121,9 @@ t.test('[LPF-4] generated documents: the same canonical bytes as xml-crypto, or 
   t.ok(namespaced >= 1000, `${namespaced} renderings declare namespaces`)
   t.ok(failures >= 20, `${failures} fail in both (an empty CDATA section or processing instruction)`)
 })
+
+t.test('[LPF-4] any nesting depth is rendered: the walk keeps its own stack', async (t) => {
+  const depth = 100_000
+  const doc = new DOMParser().parseFromString(`<lpf>${'<a b="1">'.repeat(depth)}t${'</a>'.repeat(depth)}</lpf>`, 'text/xml')
+  t.equal(exclusiveC14n(doc.documentElement!), `<lpf>${'<a b="1">'.repeat(depth)}t${'</a>'.repeat(depth)}</lpf>`)
+})

@@ -106,6 +106,13 @@ t.test('[LPF-8] the steps run in order and the first failing one names the rejec
   t.throws(() => loadLpf(hostile('limit-negative.lp'), { ...opts, vendorKeys: [otherPub] }), { code: 'LPF_UNTRUSTED_KEY' }, 'signature before format')
 })
 
+t.test('[LPF-8] a file nested deeper than a recursive walk survives is refused with a code, not a stack overflow', async (t) => {
+  // 200,000 levels fit well within 4 MiB; xml-crypto's recursive c14n overflowed at a few thousand
+  const depth = 200_000
+  const deep = valid('niagara.lp').toString().replace('<packs>', `<packs>${'<x>'.repeat(depth)}${'</x>'.repeat(depth)}`)
+  t.throws(() => loadLpf(Buffer.from(deep), opts), { code: 'LPF_SIGNATURE_INVALID', message: /changed after the vendor signed it/ })
+})
+
 t.test('the digest is the SHA-256 of the file bytes', async (t) => {
   const bytes = valid('niagara.lp')
   t.equal(loadLpf(bytes, opts).digest, createHash('sha256').update(bytes).digest('hex'))
