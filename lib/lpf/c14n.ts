@@ -4,7 +4,7 @@
 // includes its departures from the C14N specification, kept on purpose since the bytes must
 // match: namespace declarations are ordered with localeCompare, an attribute whose name merely
 // starts with "xmlns" is dropped, a processing instruction's data is written as text, and an
-// empty CDATA section or processing instruction cannot be rendered (the same Error is thrown).
+// empty one cannot be rendered (the same Error is thrown; the screen refuses every PI anyway).
 //
 // Why not xml-crypto's class itself: it builds an array per element and per attribute list,
 // copies the namespace scope for every child (text included) and escapes every text through a
