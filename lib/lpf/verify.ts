@@ -3,9 +3,10 @@
 // The signature must follow one fixed profile (one enveloped Reference over the whole <lpf>,
 // exclusive c14n, RSA-SHA256/512), so verification is: check the structure is exactly that
 // profile, verify SignatureValue over the canonical SignedInfo with each vendor key, then
-// recompute the Reference digest over <lpf> minus the Signature with xml-crypto's own
-// transforms. The canonical text that digest covers is returned: it is all parse.ts reads
-// ([LPF-6]). KeyInfo is never read, so a key or certificate in the file cannot be trusted.
+// recompute the Reference digest over <lpf> minus the Signature (xml-crypto's enveloped-signature
+// transform, then c14n.ts's byte-identical rendering of xml-crypto's exclusive c14n). The
+// canonical text that digest covers is returned: it is all parse.ts reads ([LPF-6]). KeyInfo
+// is never read, so a key or certificate in the file cannot be trusted.
 //
 // Why not SignedXml.checkSignature(): it evaluates `//*` with a generic XPath engine (over
 // 100 ms for 1,000 packs, many seconds for 10,000: see bench/lpf.ts), and it checks the digests
