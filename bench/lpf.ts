@@ -137,6 +137,7 @@ function render(rows: Row[]): string {
     `Target: 1,000 packs verified and parsed in under 50 ms — ${target.median < 50 ? 'met' : 'NOT met'} (median ${ms(target.median)}, p95 ${ms(target.p95)}).`,
     `Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at the end; RSA 3072, SHA-256; each pack has a one-element <licenses>.`,
     'Times are wall clock per loadLpf call (screen, verify, parse, host and expiry checks); CPU time is user + system of the process over the same call.',
+    'Heap during one load is heapUsed just after a load minus just before it: it counts garbage the collector has not yet reclaimed, so it depends on when the collector ran as much as on what the load allocated.',
   )
   return lines.join('\n')
 }

@@ -3,9 +3,10 @@
 // The signature must follow one fixed profile (one enveloped Reference over the whole <lpf>,
 // exclusive c14n, RSA-SHA256/512), so verification is: check the structure is exactly that
 // profile, verify SignatureValue over the canonical SignedInfo with each vendor key, then
-// recompute the Reference digest over <lpf> minus the Signature with xml-crypto's own
-// transforms. The canonical text that digest covers is returned: it is all parse.ts reads
-// ([LPF-6]). KeyInfo is never read, so a key or certificate in the file cannot be trusted.
+// recompute the Reference digest over <lpf> minus the Signature (xml-crypto's enveloped-signature
+// transform, then c14n.ts's byte-identical rendering of xml-crypto's exclusive c14n). The
+// canonical text that digest covers is returned: it is all parse.ts reads ([LPF-6]). KeyInfo
+// is never read, so a key or certificate in the file cannot be trusted.
 //
 // Why not SignedXml.checkSignature(): it evaluates `//*` with a generic XPath engine (over
 // 100 ms for 1,000 packs, many seconds for 10,000: see bench/lpf.ts), and it checks the digests
@@ -18,6 +19,7 @@ import { DOMParser } from '@xmldom/xmldom'
 import { SignedXml } from 'xml-crypto'
 import { XMLValidator } from 'fast-xml-parser'
 import { FlrError } from '../errors.js'
+import { exclusiveC14n } from './c14n.js'
 import { DIGEST_METHODS, DSIG_NS, EXC_C14N, REFERENCE_TRANSFORMS, SIGNATURE_METHODS, type HashName } from './dsig.js'
 
 export interface VerifiedLpf {
@@ -59,7 +61,7 @@ export function verifyLpf(xml: string, vendorKeys: readonly KeyObject[]): Verifi
  * and says how many XML-DSig Signature elements it has.
  */
 export function signatureCount(xml: string): number {
-  return lpfRoot(parseDocument(xml)).ownerDocument.getElementsByTagNameNS(DSIG_NS, 'Signature').length
+  return signaturesIn(lpfRoot(parseDocument(xml))).length
 }
 
 /**
@@ -69,8 +71,8 @@ export function signatureCount(xml: string): number {
  */
 export function unverifiedContent(xml: string): string {
   const root = lpfRoot(parseDocument(xml))
-  const all = root.ownerDocument.getElementsByTagNameNS(DSIG_NS, 'Signature')
-  const signature = all.length === 1 && all.item(0)!.parentNode === root ? all.item(0)! : null
+  const all = signaturesIn(root)
+  const signature = all.length === 1 && all[0]!.parentNode === root ? all[0]! : null
   return canonicalize(root, signature ? REFERENCE_TRANSFORMS : [EXC_C14N], signature)
 }
 
@@ -121,18 +123,41 @@ function lpfRoot(doc: Document): Element {
 
 /** [LPF-4] exactly one Signature in the whole document, and it is a child of <lpf> */
 function theSignature(root: Element): Element {
-  const all = root.ownerDocument.getElementsByTagNameNS(DSIG_NS, 'Signature')
+  const all = signaturesIn(root)
   if (all.length === 0) {
     invalid('the file is not signed (no XML-DSig Signature element): the vendor signs it with `flr sign`')
   }
   if (all.length > 1) {
     invalid(`the file has ${all.length} Signature elements; exactly one is allowed (was an already signed file signed again?)`)
   }
-  const signature = all.item(0)!
+  const signature = all[0]!
   if (signature.parentNode !== root) {
     invalid('the Signature element must be a direct child of <lpf>')
   }
   return signature
+}
+
+/**
+ * Every XML-DSig Signature element under `root` (which is <lpf>, not one), in document order:
+ * what getElementsByTagNameNS gives, without xmldom's live list and its callbacks per node.
+ */
+function signaturesIn(root: Element): Element[] {
+  const found: Element[] = []
+  // iterative, so that no nesting depth overflows the stack
+  let n: Node | null = root.firstChild
+  while (n && n !== root) {
+    if (n.nodeType === ELEMENT_NODE) {
+      const e = n as Element
+      if (e.localName === 'Signature' && e.namespaceURI === DSIG_NS) found.push(e)
+      if (e.firstChild) {
+        n = e.firstChild
+        continue
+      }
+    }
+    while (n && n !== root && !n.nextSibling) n = n.parentNode
+    if (n && n !== root) n = n.nextSibling
+  }
+  return found
 }
 
 /** [LPF-4] [LPF-5] the structure is exactly the LPF profile; anything else is refused */
@@ -236,7 +261,9 @@ function base64Of(e: Element, name: string): Buffer {
 function canonicalize(node: Element, transforms: readonly string[], signature: Element | null): string {
   let out: Node | string = node
   for (const uri of transforms) {
-    out = new TRANSFORMS[uri]!().process(out as Node, { signatureNode: signature })
+    // exclusive c14n is c14n.ts's faster rendering of xml-crypto's own; enveloped-signature
+    // (removing the Signature) is xml-crypto's
+    out = uri === EXC_C14N ? exclusiveC14n(out as Element) : new TRANSFORMS[uri]!().process(out as Node, { signatureNode: signature })
   }
   return out as string
 }

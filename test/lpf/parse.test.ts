@@ -165,6 +165,23 @@ t.test('[LPF-3] the structure is strict: unknown elements, attributes and stray 
   malformed(t, { packs: `<packs>${pack('a', 1)}</packs>stray` }, /<lpf> contains text/)
 })
 
+t.test('[LPF-6] text that is not exclusive c14n output is refused, never guessed at', async (t) => {
+  // verify.ts only ever hands over c14n output; anything else did not come from it
+  const unreadable = (content: string, why: string) =>
+    t.throws(() => parsePlan(content, DIGEST), { code: 'LPF_MALFORMED', message: /the signed content is not readable XML/ }, why)
+  const good = doc()
+  unreadable(good.replace('></flr>', '/>'), 'an empty-element tag')
+  unreadable(good.replace('port="19110"', "port='19110'"), 'a single-quoted attribute')
+  unreadable(good.replace('<flr hostId', '<flr  hostId'), 'two spaces before an attribute')
+  unreadable(good.replace('</flr>', '</packs>'), 'an end tag that does not match')
+  unreadable(good.replace('</lpf>', ''), 'an unclosed root')
+  unreadable(`${good}<lpf></lpf>`, 'a second root')
+  unreadable(`${good} `, 'text after the root')
+  unreadable(good.replace('<licenses></licenses>', '<licenses><!-- c --></licenses>'), 'a comment, even inside <licenses>')
+  unreadable(good.replace('<licenses></licenses>', '<licenses><a></b></licenses>'), 'a mismatched tag inside <licenses>')
+  t.throws(() => parsePlan(doc({ flr: '', packs: '' }).replace(/ [^>]*>/, '>'), DIGEST), { code: 'LPF_MALFORMED', message: /has no <lpf> element/ }, 'an empty <lpf>')
+})
+
 t.test('[LPF-6] the plan is frozen, down to each pack', async (t) => {
   const plan = parse({})
   t.ok(Object.isFrozen(plan))
