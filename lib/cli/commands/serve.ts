@@ -83,11 +83,10 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   // starts before this process loads the daemon's modules, and runs meanwhile; the store is
   // still opened only after it passed, and once the state lock is held ([LEASE-9], [SRV-7])
   const storeScreen = screenStore(stateDir)
-  const [{ Daemon }, { createLogger }, { readVendorKeys }, { prepareDemo }, { writeConfigSnapshot }] = await Promise.all([
+  const [{ Daemon }, { createLogger }, { readVendorKeys }, { writeConfigSnapshot }] = await Promise.all([
     import('../../server/daemon.js'),
     import('../../server/logger.js'),
     import('../../lpf/load.js'),
-    import('../../lpf/demo.js'),
     import('../../support/config-snapshot.js'),
   ])
   const logDir = resolve(opts.logDir ?? join(stateDir, 'logs'))
@@ -96,6 +95,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   if (overridden) log.warn({ hostId }, 'host id overridden by --host-id or FLR_HOST_ID')
   let vendorKey = opts.vendorKey ?? []
   if (opts.demo) {
+    // the signing side of the vendor tools: only the demo needs it
+    const { prepareDemo } = await import('../../lpf/demo.js')
     const demo = prepareDemo({ samplesDir: SAMPLES_DIR, stateDir, licenseDir, hostId })
     vendorKey = [demo.vendorKeyPath]
     log.info({ lpf: demo.lpfPath, vendorKey: demo.vendorKeyPath }, 'demo mode: lpf-samples signed for this host with a demo vendor key')
