@@ -119,7 +119,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     logDir,
     storeScreen,
   }
-  const daemon = await startOrLog(Daemon, config, log)
+  const daemon = await startOrLog(() => Daemon.start(config), log)
   // the snapshot only feeds support bundles: failing to write it is worth a warning, not the
   // end of a running daemon (which then exited without daemon.stop(): no shutdown push, [SRV-8])
   try {
@@ -159,9 +159,9 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
  * STORE_DAMAGED) goes to the log as well as to stderr: whoever reads flr.log to learn why
  * the server is not running finds the code and what to do there.
  */
-async function startOrLog(daemon: typeof Daemon, config: DaemonConfig, log: Logger): Promise<Daemon> {
+async function startOrLog(start: () => Promise<Daemon>, log: Logger): Promise<Daemon> {
   try {
-    return await daemon.start(config)
+    return await start()
   } catch (e) {
     if (isFlrError(e)) log.error({ code: e.code }, `not starting: ${e.message}`)
     else log.error({ err: e }, 'not starting: unexpected error')
