@@ -7,9 +7,8 @@
 // Run: npm run build && node dist/bench/restart.js
 import { randomBytes } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
-import { join } from 'node:path'
-import { openLeaseStore, STORE_FILE } from '../lib/store/lease-store.js'
-import { probeStoreFile } from '../lib/store/crash-probe.js'
+import { openLeaseStore } from '../lib/store/lease-store.js'
+import { screenStore } from '../lib/store/store-screen.js'
 import { SeatEngine } from '../lib/engine/engine.js'
 import { memoryStore } from '../lib/engine/types.js'
 import { systemClock } from '../lib/util/clock.js'
@@ -59,20 +58,19 @@ export async function benchRestart(): Promise<string> {
 
 /**
  * The start-up steps on the request path of a restart, timed one by one in this process:
- * the crash probe ([LEASE-9], a child process reading the whole file), opening the store
- * (which runs the probe again, then reads every record), and the engine taking the leases
- * back ([LEASE-8]) and applying the plan.
+ * the store's screen ([LEASE-9], a child process reading the whole file; flr serve runs it
+ * while its modules load), opening the store with that screen (reading and checking every
+ * record), and the engine taking the leases back ([LEASE-8]) and applying the plan.
  */
 async function breakdown(stateDir: string): Promise<string> {
-  const file = join(stateDir, STORE_FILE)
   const time = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {
     const start = performance.now()
     const value = await fn()
     return [value, performance.now() - start]
   }
-  const [verdict, probeMs] = await time(() => probeStoreFile(file))
-  if (!verdict.readable) throw new Error(`the probe finds the store unreadable: ${verdict.reason}`)
-  const [store, openMs] = await time(() => openLeaseStore({ stateDir, hostId: HOST_ID }))
+  const [screen, probeMs] = await time(() => screenStore(stateDir))
+  if (screen.error !== undefined) throw new Error(`the screen refuses the store: ${String(screen.error)}`)
+  const [store, openMs] = await time(() => openLeaseStore({ stateDir, hostId: HOST_ID, screened: Promise.resolve(screen) }))
   const [records, loadMs] = await time(() => store.load())
   await store.close()
   const engine = new SeatEngine({ clock: systemClock(), store: memoryStore, ttlMs: 30_000 })
@@ -86,8 +84,8 @@ async function breakdown(stateDir: string): Promise<string> {
     '',
     '| step | time |',
     '|---|---:|',
-    `| crash probe alone (lib/store/crash-probe.ts: a child \`node\` reads the whole file) | ${fmt.int(probeMs)} ms |`,
-    `| openLeaseStore (the probe again, open, read and check every record) | ${fmt.int(openMs)} ms |`,
+    `| screenStore: the crash probe (lib/store/crash-probe.ts: a child \`node\` reads the whole file); flr serve runs it while its modules load | ${fmt.int(probeMs)} ms |`,
+    `| openLeaseStore given that screen (open, read and check every record) | ${fmt.int(openMs)} ms |`,
     `| store.load() (hands back the records read at open) | ${fmt.int(loadMs)} ms |`,
     `| engine.restore (${fmt.int(STORED)} leases set aside with a fresh TTL) | ${fmt.int(restoreMs)} ms |`,
     `| engine.applyPlan (the leases join their pack) | ${fmt.int(applyMs)} ms |`,

@@ -3,23 +3,33 @@ import { Command, CommanderError } from 'commander'
 import { CommandFailed, describeError, type CliIO } from './io.js'
 import { isFlrError } from '../errors.js'
 import { VERSION } from '../version.js'
-import * as hostId from './commands/host-id.js'
-import * as keygen from './commands/keygen.js'
-import * as sign from './commands/sign.js'
-import * as inspect from './commands/inspect.js'
-import * as serve from './commands/serve.js'
-import * as status from './commands/status.js'
-import * as lease from './commands/lease.js'
-import * as leases from './commands/leases.js'
-import * as revoke from './commands/revoke.js'
-import * as setPassword from './commands/set-password.js'
-import * as supportBundle from './commands/support-bundle.js'
 
 export interface CommandModule {
   register(program: Command, io: CliIO): void
 }
 
-const COMMANDS: CommandModule[] = [serve, status, lease, leases, revoke, hostId, keygen, sign, inspect, setPassword, supportBundle]
+// In the order `flr --help` lists them. Loaded on demand: `flr serve` then loads neither the
+// client nor the vendor tools, and starts sooner ([LEASE-8] restart time).
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  serve: () => import('./commands/serve.js'),
+  status: () => import('./commands/status.js'),
+  lease: () => import('./commands/lease.js'),
+  leases: () => import('./commands/leases.js'),
+  revoke: () => import('./commands/revoke.js'),
+  'host-id': () => import('./commands/host-id.js'),
+  keygen: () => import('./commands/keygen.js'),
+  sign: () => import('./commands/sign.js'),
+  inspect: () => import('./commands/inspect.js'),
+  'set-password': () => import('./commands/set-password.js'),
+  'support-bundle': () => import('./commands/support-bundle.js'),
+}
+
+/** The named command's module alone; every one when the line names none (help, version, a typo). */
+function commandsFor(argv: string[]): Promise<CommandModule[]> {
+  const name = argv[0]
+  const loaders = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!] : Object.values(COMMANDS)
+  return Promise.all(loaders.map((load) => load()))
+}
 
 /** Runs one command line; resolves to the exit code (0 ok, 1 failure, 2 usage error). */
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -31,7 +41,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     .enablePositionalOptions()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError('(run with --help for usage)')
-  for (const c of COMMANDS) c.register(program, io)
+  for (const c of await commandsFor(argv)) c.register(program, io)
   for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(run with --help for usage)')
   try {
     await program.parseAsync(argv, { from: 'user' })

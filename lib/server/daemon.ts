@@ -14,6 +14,7 @@ import { SeatEngine, type Lease, type RevokeReason } from '../engine/engine.js'
 import type { Clock } from '../engine/types.js'
 import { openLeaseStore, type LmdbLeaseStore } from '../store/lease-store.js'
 import { lockStateDir, type StateLock } from '../store/state-lock.js'
+import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { AccessLog } from './access-log.js'
 import { createHttpShim, startHttp } from './http.js'
@@ -49,6 +50,8 @@ export interface DaemonConfig {
   recheckMs?: number
   /** [SRV-5] how long old connections live after `moving` */
   moveCloseMs?: number
+  /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
+  storeScreen?: Promise<StoreScreen>
 }
 
 interface PendingError {
@@ -152,7 +155,7 @@ export class Daemon {
     if (lock.staleFrom) cfg.log.warn({ pid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
     let store: LmdbLeaseStore | undefined
     try {
-      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId })
+      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen })
       const clock = cfg.clock ?? systemClock()
       const logDir = cfg.logDir ?? join(cfg.stateDir, 'logs')
       const daemon = new Daemon(

@@ -7,34 +7,38 @@ import path from 'node:path'
 import { open, type Database, type RootDatabase } from 'lmdb'
 import { FlrError } from '../errors.js'
 import type { LeaseRecord, LeaseStore } from '../engine/types.js'
-import { probeStoreFile } from './crash-probe.js'
+import { damaged, fileIdentity, screenStoreFile, STORE_FILE, type StoreScreen } from './store-screen.js'
 import {
   decodeMeta,
   encodeMeta,
   leaseValueCodec,
+  recordOf,
   STORE_FORMAT,
+  tupleOf,
   Undecodable,
-  type LeaseFields,
+  type LeaseTuple,
   type StoreMeta,
 } from './record-codec.js'
 
-export const STORE_FILE = 'leases.mdb'
+export { STORE_FILE }
 const META_KEY = 'store'
 
 export interface LeaseStoreOptions {
   stateDir: string
   hostId: string
+  /** a screen of the file made earlier (screenStore); used if the file has not changed since */
+  screened?: Promise<StoreScreen>
 }
 
 type MetaTable = Database<Buffer, string>
-type LeaseTable = Database<LeaseFields | Undecodable, string>
+type LeaseTable = Database<LeaseTuple | Undecodable, string>
 
 /** Opens (or creates) the store of `stateDir` for `hostId`; rejects STORE_WRONG_HOST or STORE_DAMAGED. */
 export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLeaseStore> {
   const stateDir = path.resolve(opts.stateDir)
   const file = path.join(stateDir, STORE_FILE)
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 })
-  const existed = await screenExistingFile(file)
+  const existed = await screen(file, opts.screened)
   const env = openEnv(file)
   try {
     const tables = existed ? await openExisting(env, file, opts.hostId) : await createTables(env, opts.hostId)
@@ -71,7 +75,7 @@ export class LmdbLeaseStore implements LeaseStore {
     // a record that would not decode again would make the next start refuse the store
     const invalid = typeof record.lease === 'string' && record.lease !== '' ? leaseValueCodec.check(record) : 'has no lease id'
     if (invalid) return Promise.reject(new TypeError(`not storing lease ${String(record.lease)}: it ${invalid}`))
-    return this.#durable(() => this.#leases.put(record.lease, record))
+    return this.#durable(() => this.#leases.put(record.lease, tupleOf(record)))
   }
 
   /** [LEASE-7] resolves once the removal is on disk; removing an unknown lease is not an error. */
@@ -166,19 +170,17 @@ function lmdbFailure(file: string, verb: 'open' | 'read', e: unknown): Error {
   return damaged(file, `LMDB cannot ${verb} it: ${message ?? String(e)}`)
 }
 
-/** A zero-length file would be silently initialised as a new store by LMDB; so would nothing else. */
-async function screenExistingFile(file: string): Promise<boolean> {
-  let size: number
-  try {
-    size = fs.statSync(file).size
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw e
+/**
+ * [LEASE-9] Whether the file existed, once it has passed the screen (store-screen.ts). An
+ * earlier screen of the very same file, unchanged since, stands; otherwise it is screened now.
+ */
+async function screen(file: string, early: Promise<StoreScreen> | undefined): Promise<boolean> {
+  const screened = await early
+  if (screened?.file === file && screened.identity !== undefined && screened.identity === fileIdentity(file)) {
+    if (screened.error !== undefined) throw screened.error
+    return screened.identity !== null
   }
-  if (size === 0) throw damaged(file, 'the file is empty')
-  const verdict = await probeStoreFile(file)
-  if (!verdict.readable) throw damaged(file, verdict.reason)
-  return true
+  return screenStoreFile(file)
 }
 
 async function openExisting(env: RootDatabase, file: string, hostId: string): Promise<Tables> {
@@ -218,7 +220,7 @@ function openMetaTable(env: RootDatabase, create: boolean): MetaTable {
 
 function openLeaseTable(env: RootDatabase, create: boolean): LeaseTable {
   const options = { name: 'leases', encoder: leaseValueCodec, create }
-  return env.openDB<LeaseFields | Undecodable, string>(options)
+  return env.openDB<LeaseTuple | Undecodable, string>(options)
 }
 
 /** lmdb-js throws when a table is not there and must not be created. */
@@ -253,7 +255,7 @@ function readLeases(leases: LeaseTable, file: string): LeaseRecord[] {
     for (const { key, value } of leases.getRange()) {
       if (typeof key !== 'string') throw damaged(file, `a lease key is not a string (${String(key)})`)
       if (value instanceof Undecodable) throw damaged(file, `lease ${key} ${value.reason}`)
-      records.push({ lease: key, ...value })
+      records.push(recordOf(key, value))
     }
   } catch (e) {
     if (e instanceof FlrError) throw e
@@ -267,20 +269,6 @@ function readLeases(leases: LeaseTable, file: string): LeaseRecord[] {
 
 function entryCount(table: LeaseTable): number {
   return (table.getStats() as { entryCount: number }).entryCount
-}
-
-/** [LEASE-9] the message says which file, what is wrong, and what to do; never to delete it. */
-function damaged(file: string, reason: string): FlrError {
-  const stateDir = path.dirname(file)
-  return new FlrError(
-    'STORE_DAMAGED',
-    `the lease store ${file} is damaged: ${reason}. flr will not start on it and never wipes it. ` +
-      `Either move it aside (keep it for inspection), e.g. mv ${file} ${file}.damaged, and start ` +
-      `again: flr creates an empty store; the leases it held are lost and clients lease again. ` +
-      `Or put back ${STORE_FILE} from a backup. (Moving the whole state directory ${stateDir} aside ` +
-      `works too, but it also holds the admin password.)`,
-    { file, stateDir, reason },
-  )
 }
 
 function wrongHost(file: string, stored: StoreMeta, hostId: string): FlrError {

@@ -7,6 +7,7 @@ import { STORE_FILE } from '../../lib/store/lease-store.js'
 import { LOCK_FILE } from '../../lib/store/state-lock.js'
 import { dropLpf, freePort, HOST_ID, lpfText, makeDirs, type Dirs } from '../helpers/server.js'
 import { fileDigests, killHard, rawClient, runFlr, serveArgs, siblingDirs, signalServe, startServing, type FlrRun } from '../helpers/crash.js'
+import { startChild, waitForLine } from '../store/fixtures.js'
 
 const PACKS = [{ name: 'cad', limit: 500 }]
 const OTHER_HOST = 'Lnx-OTHR-HOST-2222-BBBB'
@@ -176,6 +177,24 @@ t.test('[LEASE-9] a truncated store file: STORE_DAMAGED, the file untouched', as
   assertDamageAdvice(t, run, file)
   t.same(storeDigests(dirs.stateDir), before, 'the truncated file is byte-identical: nothing repaired, nothing wiped')
   t.ok(statSync(file).size < size, 'and still truncated')
+})
+
+t.test('[SRV-7] [LEASE-9] a damaged store in a directory another process has locked: STATE_LOCKED, the lock is checked first', async (t) => {
+  // flr serve screens the store while it starts up, before it takes the lock: what the
+  // screen finds must wait for the lock, and must not end the process some other way
+  const { dirs } = await stoppedStore(t, 300)
+  const file = join(dirs.stateDir, STORE_FILE)
+  truncateSync(file, 8192)
+  const holder = startChild('hold-lock.mjs', [dirs.stateDir])
+  t.teardown(() => holder.kill('SIGKILL'))
+  await waitForLine(holder, 'locked')
+  const before = storeDigests(dirs.stateDir)
+
+  const run = await runFlr(serveArgs(dirs))
+  assertRefusal(t, run, 'STATE_LOCKED')
+  t.match(run.stderr, `pid ${holder.pid}`, 'the message names the process holding the lock')
+  t.notMatch(run.stderr, /STORE_DAMAGED|is damaged/, 'and not the damage it has no right to act on yet')
+  t.same(storeDigests(dirs.stateDir), before, 'every file in the state directory is byte-identical')
 })
 
 const PAGE = 4096

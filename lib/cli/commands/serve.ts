@@ -5,13 +5,11 @@ import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { CommandFailed, type CliIO } from '../io.js'
 import { parseDuration } from '../../util/duration.js'
-import { readVendorKeys } from '../../lpf/load.js'
 import { resolveHostId } from '../../lpf/host-id.js'
-import { prepareDemo } from '../../lpf/demo.js'
-import { Daemon, type DaemonConfig } from '../../server/daemon.js'
-import { createLogger, type Logger } from '../../server/logger.js'
+import { screenStore } from '../../store/store-screen.js'
+import type { Daemon, DaemonConfig } from '../../server/daemon.js'
+import type { Logger } from '../../server/logger.js'
 import { isFlrError } from '../../errors.js'
-import { writeConfigSnapshot } from '../../support/config-snapshot.js'
 
 /** the repository's lpf-samples/, from dist/lib/cli/commands/ */
 const SAMPLES_DIR = fileURLToPath(new URL('../../../../lpf-samples', import.meta.url))
@@ -81,12 +79,24 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   if (opts.httpsPort !== undefined && !(opts.tlsCert && opts.tlsKey)) {
     throw new CommandFailed('--https-port needs --tls-cert and --tls-key (PEM files)', 2)
   }
+  // [LEASE-8] restart time: the store's crash probe (a child process reading the whole file)
+  // starts before this process loads the daemon's modules, and runs meanwhile; the store is
+  // still opened only after it passed, and once the state lock is held ([LEASE-9], [SRV-7])
+  const storeScreen = screenStore(stateDir)
+  const [{ Daemon }, { createLogger }, { readVendorKeys }, { writeConfigSnapshot }] = await Promise.all([
+    import('../../server/daemon.js'),
+    import('../../server/logger.js'),
+    import('../../lpf/load.js'),
+    import('../../support/config-snapshot.js'),
+  ])
   const logDir = resolve(opts.logDir ?? join(stateDir, 'logs'))
   const log = createLogger({ level: opts.logLevel, logDir })
   // [HOST-2] an override is in force: say so
   if (overridden) log.warn({ hostId }, 'host id overridden by --host-id or FLR_HOST_ID')
   let vendorKey = opts.vendorKey ?? []
   if (opts.demo) {
+    // the signing side of the vendor tools: only the demo needs it
+    const { prepareDemo } = await import('../../lpf/demo.js')
     const demo = prepareDemo({ samplesDir: SAMPLES_DIR, stateDir, licenseDir, hostId })
     vendorKey = [demo.vendorKeyPath]
     log.info({ lpf: demo.lpfPath, vendorKey: demo.vendorKeyPath }, 'demo mode: lpf-samples signed for this host with a demo vendor key')
@@ -107,8 +117,9 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     httpPack: opts.httpPack,
     maxConnections: count(opts.maxConnections, '--max-connections'),
     logDir,
+    storeScreen,
   }
-  const daemon = await startOrLog(config, log)
+  const daemon = await startOrLog(() => Daemon.start(config), log)
   // the snapshot only feeds support bundles: failing to write it is worth a warning, not the
   // end of a running daemon (which then exited without daemon.stop(): no shutdown push, [SRV-8])
   try {
@@ -148,9 +159,9 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
  * STORE_DAMAGED) goes to the log as well as to stderr: whoever reads flr.log to learn why
  * the server is not running finds the code and what to do there.
  */
-async function startOrLog(config: DaemonConfig, log: Logger): Promise<Daemon> {
+async function startOrLog(start: () => Promise<Daemon>, log: Logger): Promise<Daemon> {
   try {
-    return await Daemon.start(config)
+    return await start()
   } catch (e) {
     if (isFlrError(e)) log.error({ code: e.code }, `not starting: ${e.message}`)
     else log.error({ err: e }, 'not starting: unexpected error')
