@@ -73,9 +73,10 @@ export class LmdbLeaseStore implements LeaseStore {
   /** [LEASE-7] resolves once the record is on disk (committed and flushed). */
   put(record: LeaseRecord): Promise<void> {
     // a record that would not decode again would make the next start refuse the store
-    const invalid = typeof record.lease === 'string' && record.lease !== '' ? leaseValueCodec.check(record) : 'has no lease id'
+    const tuple = tupleOf(record)
+    const invalid = typeof record.lease === 'string' && record.lease !== '' ? leaseValueCodec.check(tuple) : 'has no lease id'
     if (invalid) return Promise.reject(new TypeError(`not storing lease ${String(record.lease)}: it ${invalid}`))
-    return this.#durable(() => this.#leases.put(record.lease, tupleOf(record)))
+    return this.#durable(() => this.#leases.put(record.lease, tuple))
   }
 
   /** [LEASE-7] resolves once the removal is on disk; removing an unknown lease is not an error. */

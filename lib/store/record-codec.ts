@@ -46,9 +46,9 @@ export const leaseValueCodec = {
     const wrong = tupleProblem(tuple)
     return wrong ? new Undecodable(wrong) : (tuple as LeaseTuple)
   },
-  /** Why `record` would not decode again, or undefined if it would. */
-  check(record: LeaseRecord): string | undefined {
-    return tupleProblem(tupleOf(record))
+  /** Why `tuple` would not decode again, or undefined if it would. */
+  check(tuple: LeaseTuple): string | undefined {
+    return tupleProblem(tuple)
   },
 }
 
