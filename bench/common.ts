@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FrameDecoder, writeFrame } from '../lib/protocol/frame.js'
+import { FrameDecoder, encodeFrame, writeEncoded, writeFrame } from '../lib/protocol/frame.js'
 import { buildLpfXml, signLpf } from '../lib/lpf/vendor.js'
 
 export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)))
@@ -357,6 +357,12 @@ export class RawConnection {
     return conn
   }
 
+  /** Hands over the socket, hello said, with none of this object's listeners left on it. */
+  detach(): Socket {
+    for (const event of ['data', 'error', 'close']) this.socket.removeAllListeners(event)
+    return this.socket
+  }
+
   request(msg: Record<string, unknown>): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure)
     const id = this.nextId++
@@ -405,14 +411,19 @@ export function expectOk(reply: Reply, what: string): Reply {
 }
 
 export interface LoadOptions {
-  conns: RawConnection[]
+  port: number
+  conns: number
   inFlight: number
   warmupMs: number
   durationMs: number
   /** the process whose CPU time is the server's */
   serverPid: number
-  /** one unit of work by one slot: issues requests through `timed`, which records their latency */
-  cycle: (slot: number, timed: (msg: Record<string, unknown>) => Promise<Reply>) => Promise<void>
+  /**
+   * The next request of `slot`: its first when `reply` is undefined, else the one after
+   * `reply` (throw if the reply is not what the cycle needs). `frame` encodes a request with
+   * the slot's id; a slot may keep a frame it sends again and again.
+   */
+  next(slot: number, reply: Reply | undefined, frame: (msg: Record<string, unknown>) => Buffer): Buffer
 }
 
 export interface LoadResult {
@@ -426,56 +437,97 @@ export interface LoadResult {
 }
 
 /**
- * conns × inFlight slots, each running `cycle` back to back: a warm-up, then a measured
- * window over which requests completed, their latencies, and the server's CPU are counted.
+ * conns × inFlight slots, each sending its next request the moment the reply to its last
+ * arrives: a warm-up, then a measured window over which requests completed, their latencies
+ * and the server's CPU are counted. Callbacks, not a promise per request, and frames a slot
+ * may keep: the generator shares 2 cores with the server and must cost it as little as
+ * possible, or its own queueing is what the latencies measure.
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let phase: 'warmup' | 'measure' | 'done' = 'warmup'
+  let latencies: Float64Array = new Float64Array(1 << 20)
   let requests = 0
-  const latencies: number[] = []
+  let outstanding = 0
   let failed: unknown
-  const slot = async (conn: RawConnection, index: number) => {
-    const timed = async (msg: Record<string, unknown>): Promise<Reply> => {
-      const start = performance.now()
-      const reply = await conn.request(msg)
-      if (phase === 'measure') {
-        latencies.push(performance.now() - start)
-        requests++
-      }
-      return reply
+  let settled = (): void => {}
+  const fail = (e: unknown): void => {
+    failed ??= e
+    phase = 'done'
+    settled()
+  }
+  const sockets = await Promise.all(Array.from({ length: opts.conns }, (_, c) => helloSocket(opts.port, `bench-load-${c}`)))
+  sockets.forEach((socket, c) => {
+    // slot ids are 1..inFlight on each connection; 0 is hello's
+    const sentAt = new Float64Array(opts.inFlight + 1)
+    const framers = Array.from({ length: opts.inFlight + 1 }, (_, id) => (msg: Record<string, unknown>) => encodeFrame({ ...msg, id }))
+    const send = (id: number, reply: Reply | undefined): void => {
+      const frame = opts.next(c * opts.inFlight + id - 1, reply, framers[id]!)
+      sentAt[id] = performance.now()
+      outstanding++
+      writeEncoded(socket, frame)
     }
-    while (phase !== 'done') await opts.cycle(index, timed)
+    const decoder = new FrameDecoder({
+      frame: (msg) => {
+        const id = msg.id as number
+        outstanding--
+        if (phase === 'measure') {
+          if (requests === latencies.length) latencies = growTo(latencies, requests * 2)
+          latencies[requests++] = performance.now() - sentAt[id]!
+        }
+        if (phase === 'done') return outstanding === 0 ? settled() : undefined
+        try {
+          send(id, msg as Reply)
+        } catch (e) {
+          fail(e)
+        }
+      },
+      fault: fail,
+    })
+    socket.on('data', (chunk) => decoder.push(chunk))
+    socket.on('error', fail)
+    socket.on('close', () => phase !== 'done' && fail(new Error('the server closed a connection under load')))
+    for (let id = 1; id <= opts.inFlight; id++) send(id, undefined)
+  })
+  try {
+    await sleep(opts.warmupMs)
+    if (failed) throw failed
+    phase = 'measure'
+    const cpu0 = processCpuUs(opts.serverPid)
+    const client0 = process.cpuUsage()
+    const t0 = performance.now()
+    await sleep(opts.durationMs)
+    const seconds = (performance.now() - t0) / 1000
+    const cpu1 = processCpuUs(opts.serverPid)
+    const client1 = process.cpuUsage(client0)
+    const counted = requests
+    phase = 'done'
+    // the cycles in flight finish, so the next load starts on a server with nothing pending
+    await new Promise<void>((resolve) => {
+      settled = resolve
+      if (outstanding === 0 || failed) resolve()
+    })
+    if (failed) throw failed
+    return {
+      requests: counted,
+      seconds,
+      latenciesMs: latencies.slice(0, counted).sort(),
+      serverCpuUs: cpu1 - cpu0,
+      clientCpuUs: client1.user + client1.system,
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy()
   }
-  const slots = opts.conns.flatMap((conn, c) =>
-    Array.from({ length: opts.inFlight }, (_, k) =>
-      slot(conn, c * opts.inFlight + k).catch((e) => {
-        failed ??= e
-        phase = 'done'
-      }),
-    ),
-  )
-  await sleep(opts.warmupMs)
-  if (failed) throw failed
-  phase = 'measure'
-  const cpu0 = processCpuUs(opts.serverPid)
-  const client0 = process.cpuUsage()
-  const t0 = performance.now()
-  await sleep(opts.durationMs)
-  const seconds = (performance.now() - t0) / 1000
-  const cpu1 = processCpuUs(opts.serverPid)
-  const client1 = process.cpuUsage(client0)
-  const counted = requests
-  const sample = latencies.slice()
-  phase = 'done'
-  await Promise.all(slots)
-  if (failed) throw failed
-  return {
-    requests: counted,
-    seconds,
-    latenciesMs: sortedCopy(sample),
-    serverCpuUs: cpu1 - cpu0,
-    clientCpuUs: client1.user + client1.system,
-  }
+}
+
+function growTo(values: Float64Array, length: number): Float64Array {
+  const grown = new Float64Array(length)
+  grown.set(values)
+  return grown
+}
+
+/** A connection that has said hello ([WIRE-4]), and no listener on it yet. */
+async function helloSocket(port: number, client: string): Promise<Socket> {
+  return (await RawConnection.open(port, client)).detach()
 }
 
 /** Several measured windows of one server as one: totals added, latency samples pooled. */

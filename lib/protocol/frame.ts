@@ -36,11 +36,16 @@ export function encodeFrame(msg: object): Buffer {
  * instead of one each, which is most of the cost of a small request.
  */
 export function writeFrame(socket: Writable, msg: object): void {
+  writeEncoded(socket, encodeFrame(msg))
+}
+
+/** writeFrame for a frame already encoded (encodeFrame), e.g. one a sender keeps to send again. */
+export function writeEncoded(socket: Writable, frame: Buffer): void {
   if (socket.writableCorked === 0) {
     socket.cork()
     process.nextTick(uncork, socket)
   }
-  socket.write(encodeFrame(msg))
+  socket.write(frame)
 }
 
 function uncork(socket: Writable): void {
