@@ -18,8 +18,10 @@ export interface ConnectionServices {
 }
 
 export const HELLO_TIMEOUT_MS = 10_000
-/** [WIRE-10] replies buffered for a peer that stops reading, before it is cut off */
+/** [WIRE-10] replies buffered for a peer before its requests wait for it to read them */
 export const MAX_BUFFERED = 1024 * 1024
+/** [WIRE-10] how long a peer with MAX_BUFFERED of replies waiting may take to read them */
+export const STALLED_MS = 10_000
 
 export class Connection {
   readonly address: string
@@ -30,6 +32,7 @@ export class Connection {
   private waits: AbortController | undefined
   private readonly decoder: FrameDecoder
   private helloTimer: NodeJS.Timeout | undefined
+  private backlogCheckQueued = false
 
   constructor(
     private readonly socket: Socket,
@@ -68,13 +71,34 @@ export class Connection {
     // after a fault or shutdown has ended the stream, late replies are dropped, not written after end
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return
     writeFrame(this.socket, msg)
-    // [WIRE-10] a peer that stops reading has its replies buffered up to 1 MiB, then it is
-    // cut off. Its requests are not paused: a paused peer would never reach the limit and
-    // would hold its connection (one of --max-connections) for as long as it likes.
-    if (this.socket.writableLength > MAX_BUFFERED) {
-      this.services.log.warn({ address: this.address, client: this.client, buffered: this.socket.writableLength }, 'peer stopped reading: closing')
-      this.socket.destroy()
+    // judged once this turn's frames have been handed to the kernel (writeFrame flushes them
+    // on the tick it queued first): until then, they count as buffered though nothing waits
+    if (!this.backlogCheckQueued) {
+      this.backlogCheckQueued = true
+      process.nextTick(() => this.checkBacklog())
     }
+  }
+
+  /**
+   * [WIRE-10] Replies past 1 MiB not yet taken by the peer: take none of its requests until it
+   * has read them all, and cut it off if it has not within STALLED_MS. A client that sends
+   * thousands of requests at once and reads as fast as it can is slowed down, not dropped; a
+   * peer that stops reading is closed, and its backlog stays near 1 MiB meanwhile.
+   */
+  private checkBacklog(): void {
+    this.backlogCheckQueued = false
+    const socket = this.socket
+    if (socket.destroyed || socket.isPaused() || socket.writableLength <= MAX_BUFFERED) return
+    socket.pause()
+    const stalled = setTimeout(() => {
+      this.services.log.warn({ address: this.address, client: this.client, buffered: socket.writableLength }, 'peer stopped reading: closing')
+      socket.destroy()
+    }, STALLED_MS)
+    stalled.unref()
+    socket.once('drain', () => {
+      clearTimeout(stalled)
+      socket.resume()
+    })
   }
 
   /** [WIRE-3] a fault ends the connection after one error frame with id 0 */

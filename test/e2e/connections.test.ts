@@ -67,6 +67,23 @@ t.test('[WIRE-10] a peer that keeps sending but stops reading is cut off past 1 
   t.match(await after.call('renew', { lease: held.lease }), { ok: true, lease: held.lease }, '[LEASE-4] its lease lives on')
 })
 
+t.test('[WIRE-10] a peer that reads is never cut off, however far its requests run ahead of its reading', async (t) => {
+  // every renew answer carries the pack's 8 KiB licenses ([LEASE-6]): 2,000 renews sent at
+  // once are answered with 16 MiB, far more than 1 MiB ever waits for the peer at a time
+  const licenses = `<licenses>${'<license product="station"/>'.repeat(300)}</licenses>`
+  const { port } = await servePacks(t, [{ name: 'station', limit: 5, licenses }])
+  const peer = await RawPeer.hello(t, port, 'reader')
+  const held = await peer.call('lease', { pack: 'station' })
+  const burst = Array.from({ length: 2_000 }, (_, i) => encodeFrame({ id: 1_000 + i, op: 'renew', lease: held.lease }))
+  peer.write(Buffer.concat(burst))
+  await peer.waitFor((f) => f.id === 1_000 + burst.length - 1, 'the answer to the last renew of the burst', 30_000)
+  const answers = peer.frames.filter((f) => (f.id as number) >= 1_000)
+  t.equal(answers.length, burst.length, 'every renew is answered')
+  t.ok(answers.every((f) => f.ok === true && f.licenses === held.licenses), 'each with the licenses')
+  t.ok(answers.length * licenses.length > 8 * 1024 * 1024, 'with many MiB of answers in all')
+  t.match(await peer.call('ping'), { ok: true }, 'the connection is still served')
+})
+
 t.test('[WIRE-4] a connection without hello is closed 10 s after connecting; one with hello stays', async (t) => {
   const { port } = await servePacks(t, [{ name: 'station', limit: 5 }])
   const opened = Date.now()
