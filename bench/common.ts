@@ -468,7 +468,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     }
     const decoder = new FrameDecoder({
       frame: (msg) => {
-        const id = msg.id as number
+        const id = msg.id
+        // a push, or an error about the connection itself (id 0): nothing this load expects
+        if (typeof id !== 'number' || id < 1 || id > opts.inFlight) return fail(new Error(`unexpected frame under load: ${JSON.stringify(msg)}`))
         outstanding--
         if (phase === 'measure') {
           if (requests === latencies.length) latencies = growTo(latencies, requests * 2)
