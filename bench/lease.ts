@@ -99,16 +99,16 @@ function fsOf(dir: string): string {
 
 // ---- 1. lease → release ----
 
+/** What every load here shares: 32 connections × 8 in flight, warm-up, measured window. */
+function loadShape(pid: number, port: number) {
+  return { port, conns: CONNS, inFlight: IN_FLIGHT, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverPid: pid }
+}
+
 async function leaseRelease(pid: number, port: number): Promise<LoadResult> {
   const leaseFrames: Buffer[] = []
   const leasing: boolean[] = []
   return runLoad({
-    port,
-    conns: CONNS,
-    inFlight: IN_FLIGHT,
-    warmupMs: WARMUP_MS,
-    durationMs: DURATION_MS,
-    serverPid: pid,
+    ...loadShape(pid, port),
     // each slot leases (its own holder), releases what it got, and again
     next: (slot, reply, frame) => {
       if (reply !== undefined) expectOk(reply, leasing[slot] ? 'lease' : 'release')
@@ -181,12 +181,7 @@ async function benchRenew(pid: number, port: number, echo: LoadResult): Promise<
   log('renew: load')
   let next = 0
   const r = await runLoad({
-    port,
-    conns: CONNS,
-    inFlight: IN_FLIGHT,
-    warmupMs: WARMUP_MS,
-    durationMs: DURATION_MS,
-    serverPid: pid,
+    ...loadShape(pid, port),
     // [LEASE-4] a lease belongs to no connection: these renew leases granted over others
     next: (_slot, reply, frame) => {
       if (reply !== undefined) expectOk(reply, 'renew')

@@ -19,9 +19,9 @@ export interface ConnectionServices {
 
 export const HELLO_TIMEOUT_MS = 10_000
 /** [WIRE-10] replies buffered for a peer before its requests wait for it to read them */
-export const MAX_BUFFERED = 1024 * 1024
+const MAX_BUFFERED = 1024 * 1024
 /** [WIRE-10] how long a peer with MAX_BUFFERED of replies waiting may take to read them */
-export const STALLED_MS = 10_000
+const STALLED_MS = 10_000
 
 export class Connection {
   readonly address: string
