@@ -153,8 +153,12 @@ export class SeatEngine {
   }
 
   /** [LEASE-7]: frees the seat now; resolves once the removal is durable. */
-  async release(leaseId: string): Promise<void> {
-    return this.free(leaseId)[1]
+  release(leaseId: string): Promise<void> {
+    try {
+      return this.free(leaseId)[1]
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** [WIRE-8] admin revoke: a release that also tells the lease's connection. */
@@ -406,7 +410,8 @@ export class SeatEngine {
 
   private storePut(entry: LeaseEntry): Promise<void> {
     try {
-      return this.store.put(entry.record())
+      // the entry is a LeaseRecord whose record fields never change: no copy per grant
+      return this.store.put(entry)
     } catch (error) {
       return Promise.reject(error)
     }

@@ -36,6 +36,8 @@ export class Waiter {
  * timed-out or aborted waiter can leave from the middle. The per-holder index serves
  * [LEASE-2]: when a holder is granted, all its waiting requests share that one lease.
  */
+const NONE: readonly Waiter[] = []
+
 export class WaiterQueue {
   private readonly order = new Set<Waiter>()
   private readonly byHolder = new Map<string, Set<Waiter>>()
@@ -66,8 +68,10 @@ export class WaiterQueue {
   }
 
   /** Remove and return every waiter of `holder`, oldest first. */
-  takeHolder(holder: string): Waiter[] {
-    const mine = [...(this.byHolder.get(holder) ?? [])]
+  takeHolder(holder: string): readonly Waiter[] {
+    const waiting = this.byHolder.get(holder)
+    if (!waiting) return NONE // every grant asks: almost always, nobody
+    const mine = [...waiting]
     for (const waiter of mine) this.remove(waiter)
     return mine
   }

@@ -93,8 +93,8 @@ export function requestId(msg: unknown): number {
 }
 
 // id and ok (push) lead on the wire, and a body can never override them.
-export function ok(id: number, body: object = {}): OkReply {
-  return Object.assign({ id, ok: true }, body, { id, ok: true as const })
+export function ok(id: number, body?: object | void): OkReply {
+  return Object.assign({ id, ok: true }, body as object | undefined, { id, ok: true as const })
 }
 
 export function fail(id: number, err: FlrError): FailReply {

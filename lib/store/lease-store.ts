@@ -122,21 +122,30 @@ export class LmdbLeaseStore implements LeaseStore {
   // transaction: writes issued in the same event turn, or while the previous commit is
   // running, share one commit and one fsync (group commit). The environment is opened
   // without overlappingSync, so a commit returns only after its fsync; the `flushed`
-  // promise that separateFlushed hangs on each write is then the same promise, and is
-  // awaited anyway so that [LEASE-7] does not depend on that option.
-  async #durable(write: () => Promise<boolean>): Promise<void> {
-    if (this.#closing) throw new Error(`the lease store ${this.file} is closed`)
+  // promise that separateFlushed hangs on each write is then the commit's own promise, and
+  // is waited for anyway (when it is another) so that [LEASE-7] does not depend on that
+  // option. A plain promise chain, not an async function: this runs for every grant and
+  // release, and an async function's suspended frame costs far more than a reaction.
+  #durable(write: () => Promise<boolean>): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error(`the lease store ${this.file} is closed`))
     this.#snapshot = undefined // the records read at open no longer tell the whole story
     let committed: Promise<boolean> & { flushed?: Promise<unknown> }
     try {
       committed = write()
-      await committed
-      await committed.flushed
-      this.#writeError = undefined
     } catch (e) {
-      this.#writeError = e as Error
-      throw e
+      return this.#failed(e)
     }
+    const flushed = committed.flushed ?? committed
+    return (flushed === committed ? committed : committed.then(() => flushed)).then(this.#written, this.#failed)
+  }
+
+  readonly #written = (): void => {
+    this.#writeError = undefined
+  }
+
+  readonly #failed = (e: unknown): Promise<never> => {
+    this.#writeError = e as Error
+    return Promise.reject(e)
   }
 }
 

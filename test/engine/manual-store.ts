@@ -21,9 +21,12 @@ export class ManualStore implements LeaseStore {
   /** `auto`: every write is durable at once (the answer still comes in a later microtask). */
   constructor(private readonly auto = false) {}
 
-  put(record: LeaseRecord): Promise<void> {
-    this.held.set(record.lease, record)
-    return this.call('put', record.lease, record)
+  put(given: LeaseRecord): Promise<void> {
+    // what a real store writes: the record's fields at the time of the call, nothing else
+    const { lease, pack, holder, client, address, grantedAt } = given
+    const record = { lease, pack, holder, client, address, grantedAt }
+    this.held.set(lease, record)
+    return this.call('put', lease, record)
   }
 
   remove(lease: string): Promise<void> {
