@@ -59,6 +59,8 @@ export class LmdbLeaseStore implements LeaseStore {
   #snapshot: LeaseRecord[] | undefined
   #writeError: Error | undefined
   #closing: Promise<void> | undefined
+  /** the last write's commit, and the promise its writes were given */
+  #commit: { committed: Promise<unknown>; durable: Promise<void> } | undefined
 
   /** Use openLeaseStore. */
   constructor(env: RootDatabase, tables: Tables, file: string, hostId: string, snapshot: LeaseRecord[]) {
@@ -124,8 +126,8 @@ export class LmdbLeaseStore implements LeaseStore {
   // without overlappingSync, so a commit returns only after its fsync; the `flushed`
   // promise that separateFlushed hangs on each write is then the commit's own promise, and
   // is waited for anyway (when it is another) so that [LEASE-7] does not depend on that
-  // option. A plain promise chain, not an async function: this runs for every grant and
-  // release, and an async function's suspended frame costs far more than a reaction.
+  // option. lmdb-js gives every write of a transaction the same promise, so they share
+  // one here too: a busy server makes one per commit, not one per grant or release.
   #durable(write: () => Promise<boolean>): Promise<void> {
     if (this.#closing) return Promise.reject(new Error(`the lease store ${this.file} is closed`))
     this.#snapshot = undefined // the records read at open no longer tell the whole story
@@ -135,8 +137,12 @@ export class LmdbLeaseStore implements LeaseStore {
     } catch (e) {
       return this.#failed(e)
     }
-    const flushed = committed.flushed ?? committed
-    return (flushed === committed ? committed : committed.then(() => flushed)).then(this.#written, this.#failed)
+    if (this.#commit?.committed !== committed) {
+      const flushed = committed.flushed ?? committed
+      const durable = (flushed === committed ? committed : committed.then(() => flushed)).then(this.#written, this.#failed)
+      this.#commit = { committed, durable }
+    }
+    return this.#commit.durable
   }
 
   readonly #written = (): void => {
