@@ -23,10 +23,8 @@ export interface FrameSink {
 
 /** One frame: length prefix and MessagePack body, in a single buffer ready to write. */
 export function encodeFrame(msg: object): Buffer {
-  const body = encode(msg)
-  const frame = Buffer.allocUnsafe(HEADER + body.length)
-  frame.writeUInt32BE(body.length, 0)
-  body.copy(frame, HEADER)
+  const frame = encode(msg, HEADER) // the body written after room for its length: no copy
+  frame.writeUInt32BE(frame.length - HEADER, 0)
   return frame
 }
 
