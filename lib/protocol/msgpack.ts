@@ -257,11 +257,6 @@ export function decodeMap(body: Buffer): Record<string, unknown> {
   return decode(body) as Record<string, unknown>
 }
 
-/** Throws BAD_FRAME unless `body` is one value decode accepts (decode, the value dropped). */
-export function screen(body: Uint8Array): void {
-  decode(Buffer.from(body.buffer, body.byteOffset, body.byteLength))
-}
-
 function isMapHeader(byte: number): boolean {
   return (byte >= 0x80 && byte <= 0x8f) || byte === 0xde || byte === 0xdf
 }

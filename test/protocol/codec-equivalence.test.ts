@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { FlrError, isFlrError } from '../../lib/errors.js'
 import { encodeFrame } from '../../lib/protocol/frame.js'
-import { decode, decodeMap, encode, MAX_DEPTH, screen } from '../../lib/protocol/msgpack.js'
+import { decode, decodeMap, encode, MAX_DEPTH } from '../../lib/protocol/msgpack.js'
 import { seededRandom } from '../helpers/random.js'
 import { BAD_BODIES, nestedArrays } from './fixtures/bad-bodies.js'
 import * as reference from './reference-msgpack.js'
@@ -269,7 +269,6 @@ function compareDecoding(t: Test, body: Buffer, what: string): boolean {
   for (const [name, ours, theirs] of [
     ['decode', decode, reference.decode],
     ['decodeMap', decodeMap, reference.decodeMap],
-    ['screen', screen, reference.screen],
   ] as const) {
     if (differ(t, outcome(() => ours(framed)), outcome(() => theirs(body)), `${what}: ${name} of ${body.subarray(0, 64).toString('hex')}`)) same = false
   }

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { Packr } from 'msgpackr'
 import { isFlrError } from '../../lib/errors.js'
-import { decode, decodeMap, encode, MAX_DEPTH, screen } from '../../lib/protocol/msgpack.js'
+import { decode, decodeMap, encode, MAX_DEPTH } from '../../lib/protocol/msgpack.js'
 import { BAD_BODIES, nestedArrays } from './fixtures/bad-bodies.js'
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex')
@@ -121,9 +121,4 @@ t.test('[WIRE-1] decoded bin values are copies, not views of the receive buffer'
   const bin = decodeMap(body).b as Uint8Array
   body.fill(0xee)
   t.same([...bin], [1, 2, 3])
-})
-
-t.test('[WIRE-1] screen walks a body without building it', async (t) => {
-  t.doesNotThrow(() => screen(encode({ a: [1, { b: 'c' }], d: null })))
-  t.throws(() => screen(hex('80 00')), { code: 'BAD_FRAME' })
 })
