@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Packr, Unpackr } from 'msgpackr'
-import { FrameDecoder, writeEncoded, writeFrame } from '../lib/protocol/frame.js'
+import { FrameDecoder, encodeFrame, writeEncoded, writeFrame } from '../lib/protocol/frame.js'
 import { buildLpfXml, signLpf } from '../lib/lpf/vendor.js'
 
 export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)))
@@ -461,29 +460,37 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   sockets.forEach((socket, c) => {
     // slot ids are 1..inFlight on each connection; 0 is hello's
     const sentAt = new Float64Array(opts.inFlight + 1)
-    const framers = Array.from({ length: opts.inFlight + 1 }, (_, id) => (msg: Record<string, unknown>) => requestFrame(msg, id))
+    // the message is the caller's fresh object: it takes the slot's id, no copy
+    const framers = Array.from({ length: opts.inFlight + 1 }, (_, id) => (msg: Record<string, unknown>) => {
+      msg.id = id
+      return encodeFrame(msg)
+    })
     const send = (id: number, reply: Reply | undefined): void => {
       const frame = opts.next(c * opts.inFlight + id - 1, reply, framers[id]!)
       sentAt[id] = performance.now()
       outstanding++
       writeEncoded(socket, frame)
     }
-    socket.on('data', trustedFrames((msg) => {
-      const id = msg.id
-      // a push, or an error about the connection itself (id 0): nothing this load expects
-      if (typeof id !== 'number' || id < 1 || id > opts.inFlight) return fail(new Error(`unexpected frame under load: ${JSON.stringify(msg)}`))
-      outstanding--
-      if (phase === 'measure') {
-        if (requests === latencies.length) latencies = growTo(latencies, requests * 2)
-        latencies[requests++] = performance.now() - sentAt[id]!
-      }
-      if (phase === 'done') return outstanding === 0 ? settled() : undefined
-      try {
-        send(id, msg)
-      } catch (e) {
-        fail(e)
-      }
-    }, fail))
+    const decoder = new FrameDecoder({
+      frame: (msg) => {
+        const id = msg.id
+        // a push, or an error about the connection itself (id 0): nothing this load expects
+        if (typeof id !== 'number' || id < 1 || id > opts.inFlight) return fail(new Error(`unexpected frame under load: ${JSON.stringify(msg)}`))
+        outstanding--
+        if (phase === 'measure') {
+          if (requests === latencies.length) latencies = growTo(latencies, requests * 2)
+          latencies[requests++] = performance.now() - sentAt[id]!
+        }
+        if (phase === 'done') return outstanding === 0 ? settled() : undefined
+        try {
+          send(id, msg as Reply)
+        } catch (e) {
+          fail(e)
+        }
+      },
+      fault: fail,
+    })
+    socket.on('data', (chunk) => decoder.push(chunk))
     socket.on('error', fail)
     socket.on('close', () => phase !== 'done' && fail(new Error('the server closed a connection under load')))
     for (let id = 1; id <= opts.inFlight; id++) send(id, undefined)
@@ -516,44 +523,6 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     }
   } finally {
     for (const socket of sockets) socket.destroy()
-  }
-}
-
-// The generator's own MessagePack, leaner than lib/protocol/msgpack.ts (which it would
-// otherwise share with the servers it measures): the server under test is ours and trusted,
-// so its replies skip the peer screen, and requests, which never hold undefined, skip the
-// search for values to leave out. Every µs the generator saves is one the server may use.
-const replyUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: true })
-const requestPackr = new Packr({ useRecords: false, variableMapSize: true })
-
-/** `msg` (which it gets to keep) with its id, framed ([WIRE-1]). */
-function requestFrame(msg: Record<string, unknown>, id: number): Buffer {
-  msg.id = id
-  const body = requestPackr.pack(msg)
-  const frame = Buffer.allocUnsafe(4 + body.length)
-  frame.writeUInt32BE(body.length, 0)
-  body.copy(frame, 4)
-  return frame
-}
-
-/** A 'data' listener that hands each whole [WIRE-1] frame's map to `frame`. */
-function trustedFrames(frame: (msg: Reply) => void, fail: (err: unknown) => void): (chunk: Buffer) => void {
-  let held: Buffer | undefined
-  return (chunk) => {
-    const data = held ? Buffer.concat([held, chunk]) : chunk
-    let at = 0
-    try {
-      while (data.length - at >= 4) {
-        const end = at + 4 + data.readUInt32BE(at)
-        if (end > data.length) break
-        const msg = replyUnpackr.unpack(data.subarray(at + 4, end)) as Reply
-        at = end
-        frame(msg)
-      }
-    } catch (err) {
-      return fail(err)
-    }
-    held = at < data.length ? data.subarray(at) : undefined
   }
 }
 

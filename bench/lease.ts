@@ -139,7 +139,7 @@ function renderCycle(rows: Row[], durable: LoadResult): string {
     `Each slot leases (its own holder) then releases, back to back; one request is a lease or a release. All servers run at once, idle but for the one measured; ` +
       `${ROUNDS} rounds alternate between them, each window ${DURATION_MS / 1000} s measured after ${WARMUP_MS / 1000} s of warm-up, and the rounds are pooled. ` +
       'Latency: from the request\'s write to its reply, in the generator. Server CPU: user + system time of the server process (/proc), per request and as a share of one core. ' +
-      'Every server, and the generator, sends the frames of one event-loop turn in one write. The generator must cost less than the servers it measures, as they share 2 cores: it sends a slot\'s next request from the reply\'s callback, keeps each slot\'s lease frame, and decodes the replies of its own trusted servers without the peer screen that flr applies to every request.',
+      'Every server, and the generator, sends the frames of one event-loop turn in one write. The generator must cost less than the servers it measures, as they share 2 cores: it sends a slot\'s next request from the reply\'s callback and keeps each slot\'s lease frame.',
     '',
     '| server | requests/s | lease+release/s | p50 | p99 | max | server CPU / request | server CPU busy | generator CPU busy |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
