@@ -92,9 +92,13 @@ export function requestId(msg: unknown): number {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : 0
 }
 
-// id and ok (push) lead on the wire, and a body can never override them.
+// id and ok (push) lead on the wire, and a body can never override them: set again, they
+// keep their places at the front.
 export function ok(id: number, body?: object | void): OkReply {
-  return Object.assign({ id, ok: true }, body as object | undefined, { id, ok: true as const })
+  const reply: OkReply = Object.assign({ id, ok: true as const }, body as object | undefined)
+  reply.id = id
+  reply.ok = true
+  return reply
 }
 
 export function fail(id: number, err: FlrError): FailReply {
