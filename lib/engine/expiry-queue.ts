@@ -7,8 +7,15 @@
 import type { Clock } from './types.js'
 import type { LeaseEntry } from './lease-entry.js'
 
+const NONE: readonly LeaseEntry[] = []
+
 export class ExpiryQueue {
   private readonly byId = new Map<string, LeaseEntry>()
+  /**
+   * Never later than the head's expiry: entries join at the tail with the latest expiry, and
+   * removing or renewing the head only makes the true head's later. Infinity when empty.
+   */
+  private headDue = Infinity
   private timer: unknown
   private armed = false
   private stopped = false
@@ -36,6 +43,7 @@ export class ExpiryQueue {
     entry.expiresAt = now + this.ttlMs
     this.byId.delete(entry.lease)
     this.byId.set(entry.lease, entry)
+    if (entry.expiresAt < this.headDue) this.headDue = entry.expiresAt
     this.arm()
   }
 
@@ -44,14 +52,17 @@ export class ExpiryQueue {
   }
 
   /** Remove and return every entry whose expiry has come. */
-  takeDue(): LeaseEntry[] {
+  takeDue(): readonly LeaseEntry[] {
     const now = this.clock.now()
+    // asked on every request: answered without a walk until the head's expiry may have come
+    if (now < this.headDue) return NONE
     const due: LeaseEntry[] = []
     for (const entry of this.byId.values()) {
       if (entry.expiresAt > now) break
       due.push(entry)
     }
     for (const entry of due) this.byId.delete(entry.lease)
+    this.headDue = this.head()?.expiresAt ?? Infinity
     return due
   }
 
@@ -66,10 +77,14 @@ export class ExpiryQueue {
   // and a renewed head just makes the timer fire early and re-arm for the new head.
   private arm(): void {
     if (this.armed || this.stopped) return
-    const head = this.byId.values().next()
-    if (head.done) return
+    const head = this.head()
+    if (!head) return
     this.armed = true
-    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, head.value.expiresAt - this.clock.now()))
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, head.expiresAt - this.clock.now()))
+  }
+
+  private head(): LeaseEntry | undefined {
+    return this.byId.values().next().value
   }
 
   private fire(): void {
