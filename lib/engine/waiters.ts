@@ -31,13 +31,13 @@ export class Waiter {
   }
 }
 
+const NONE: readonly Waiter[] = []
+
 /**
  * A Set keeps insertion order and deletes in O(1), so it is a FIFO queue from which a
  * timed-out or aborted waiter can leave from the middle. The per-holder index serves
  * [LEASE-2]: when a holder is granted, all its waiting requests share that one lease.
  */
-const NONE: readonly Waiter[] = []
-
 export class WaiterQueue {
   private readonly order = new Set<Waiter>()
   private readonly byHolder = new Map<string, Set<Waiter>>()
