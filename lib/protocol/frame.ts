@@ -43,7 +43,17 @@ export function writeEncoded(socket: Writable, frame: Buffer): void {
     socket.cork()
     process.nextTick(uncork, socket)
   }
-  socket.write(frame)
+  // A frame is mostly a view of a shared slab (the codec's, or Buffer's pool), and keeps all
+  // of it alive while it waits. Frames for a peer already past its high-water mark may wait
+  // long: they get memory of their own, so a peer that stops reading holds its own bytes
+  // ([WIRE-10]), not every slab its replies were cut from.
+  socket.write(socket.writableNeedDrain && frame.byteLength < frame.buffer.byteLength ? ownCopy(frame) : frame)
+}
+
+function ownCopy(frame: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(frame.byteLength)
+  frame.copy(copy)
+  return copy
 }
 
 function uncork(socket: Writable): void {

@@ -168,6 +168,32 @@ t.test('[WIRE-1] a split frame survives the caller reusing its chunk once push r
   t.same(sink.frames, [{ id: 1, op: 'renew', lease: 'abc' }])
 })
 
+t.test('[WIRE-10] frames for a peer past its high-water mark hold memory of their own, not a shared slab', async (t) => {
+  const written: Buffer[] = []
+  const socket = new Writable({
+    highWaterMark: 256,
+    // the peer reads nothing: writes are taken, never finished
+    write(chunk: Buffer) {
+      written.push(chunk)
+    },
+    writev(chunks) {
+      written.push(...chunks.map((c) => c.chunk as Buffer))
+    },
+  })
+  const backlogged: boolean[] = []
+  for (let id = 1; id <= 40; id++) {
+    backlogged.push(socket.writableNeedDrain)
+    writeFrame(socket, { id, ok: true, lease: 'L'.repeat(22) })
+  }
+  await nextTurn()
+  t.equal(written.length, 40)
+  t.ok(backlogged.includes(true) && backlogged.includes(false), 'the backlog passed the high-water mark midway')
+  written.forEach((frame, i) => {
+    if (backlogged[i]) t.equal(frame.buffer.byteLength, frame.byteLength, `frame ${i + 1}, written past the mark, owns its memory`)
+  })
+  t.same(Buffer.concat(written), Buffer.concat(backlogged.map((_, i) => encodeFrame({ id: i + 1, ok: true, lease: 'L'.repeat(22) }))), 'the same bytes, in order')
+})
+
 t.test('[WIRE-1] frames written in one event-loop turn leave in one write, in order', async (t) => {
   const writes: Buffer[][] = []
   const socket = new Writable({
