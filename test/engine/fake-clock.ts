@@ -1,6 +1,6 @@
 // A clock that moves only when a test says so; timers fire in time order during advance().
 
-import type { Clock } from '../../lib/engine/types.js'
+import type { Clock } from '../../lib/util/clock.js'
 
 interface Timer {
   readonly at: number
