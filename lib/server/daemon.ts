@@ -3,7 +3,6 @@
 // LPF's life cycle lives in license-keeper.ts, the TCP side in tcp-front.ts.
 import { join } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import type { Server } from 'node:http'
 import { FlrError } from '../errors.js'
 import { loadLpf } from '../lpf/load.js'
 import { SeatEngine } from '../engine/engine.js'
@@ -14,7 +13,7 @@ import { AdminGate } from '../admin/lockout.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
-import { createHttpShim, startHttp } from './http.js'
+import { HttpFront } from './http-front.js'
 import { LicenseKeeper, type ReloadResult } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
 import { TcpFront } from './tcp-front.js'
@@ -70,12 +69,10 @@ export class Daemon {
   private readonly engine: SeatEngine
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
-  private http: Server[] = []
+  private http: HttpFront | undefined
   private watcher: LicenseWatcher | undefined
   private stopping: Promise<void> | undefined
   readonly restored: number
-  httpPort: number | null = null
-  httpsPort: number | null = null
 
   private constructor(
     cfg: DaemonConfig,
@@ -162,7 +159,14 @@ export class Daemon {
     const result = await this.reload()
     // [SRV-7] a valid LPF whose port another process holds: refuse to start, clearly
     if (!result.applied && result.error?.code === 'PORT_IN_USE') throw new FlrError('PORT_IN_USE', result.error.message)
-    await this.startHttp()
+    this.http = await HttpFront.start({
+      host: this.cfg.bind,
+      httpPort: this.cfg.httpPort,
+      httpsPort: this.cfg.httpsPort,
+      tls: this.cfg.tls,
+      log: this.log,
+      shim: { engine: this.engine, httpPack: this.cfg.httpPack, store: this.store, accessLog: this.accessLog, version: { version: VERSION }, log: this.log },
+    })
     this.watcher = watchLicenseDir(this.cfg.licenseDir, `${this.cfg.hostId}.lp`, () => void this.reload(), this.log)
     await this.watcher.ready
     // a file written between the first read and the watcher being ready would wait for the re-check
@@ -172,6 +176,14 @@ export class Daemon {
 
   get leasePort(): number | undefined {
     return this.tcp.port
+  }
+
+  get httpPort(): number | null {
+    return this.http?.httpPort ?? null
+  }
+
+  get httpsPort(): number | null {
+    return this.http?.httpsPort ?? null
   }
 
   /**
@@ -225,30 +237,6 @@ export class Daemon {
     }
   }
 
-  private async startHttp(): Promise<void> {
-    const handler = createHttpShim({
-      engine: this.engine,
-      httpPack: this.cfg.httpPack,
-      store: this.store,
-      accessLog: this.accessLog,
-      version: { version: VERSION },
-      log: this.log,
-    })
-    const host = this.cfg.bind
-    if (this.cfg.httpPort !== null) {
-      const { server, port } = await startHttp({ port: this.cfg.httpPort, host }, handler)
-      this.http.push(server)
-      this.httpPort = port
-      this.log.info({ port }, `HTTP shim listening on port ${port}`)
-    }
-    if (this.cfg.httpsPort !== null && this.cfg.tls) {
-      const { server, port } = await startHttp({ port: this.cfg.httpsPort, host, tls: this.cfg.tls }, handler)
-      this.http.push(server)
-      this.httpsPort = port
-      this.log.info({ port }, `HTTPS shim listening on port ${port}`)
-    }
-  }
-
   // ---- [SRV-8] shutdown ----
 
   /** `shutdown` to every connection, stop accepting, make the store durable, release the lock. */
@@ -263,8 +251,7 @@ export class Daemon {
     const keeperClosed = this.keeper.close()
     await this.watcher?.close()
     await keeperClosed
-    const closing = [this.tcp.close(), ...this.http.map((s) => new Promise<void>((r) => s.close(() => r())))]
-    for (const s of this.http) s.closeAllConnections()
+    const closing = [this.tcp.close(), this.http?.close()]
     this.engine.close()
     await Promise.all(closing)
     await this.accessLog.close()
