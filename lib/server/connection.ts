@@ -5,6 +5,7 @@ import { FlrError, isFlrError } from '../errors.js'
 import { FrameDecoder, writeFrame } from '../protocol/frame.js'
 import { parseRequest, requestId, ok, fail, push, type PushName, type Request } from '../protocol/messages.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
+import { WaitScope } from '../engine/waiters.js'
 import type { Logger } from './logger.js'
 
 /** What a connection needs from the daemon: a narrow view, not the daemon itself. */
@@ -15,16 +16,33 @@ export interface ConnectionServices {
   status(): Record<string, unknown>
   auth(password: string): Promise<void>
   reload(): Promise<Record<string, unknown>>
+  /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
+  limits?: Partial<ConnectionLimits>
+}
+
+/** [WIRE-10] what one connection may hold, and for how long. */
+export interface ConnectionLimits {
+  /** a frame that has started must be complete within this */
+  frameMs: number
+  /** no frame and nothing pending for this long: closed */
+  idleMs: number
+  /** replies past maxBuffered not read within this: closed */
+  stalledMs: number
+  /** replies buffered for a peer before it gets no more answers */
+  maxBuffered: number
+}
+
+export const CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
+  frameMs: 10_000,
+  idleMs: 600_000,
+  stalledMs: 10_000,
+  maxBuffered: 1024 * 1024,
 }
 
 /** A reply's fields besides id and ok; none for an empty reply. */
 type Body = object | void
 
 export const HELLO_TIMEOUT_MS = 10_000
-/** [WIRE-10] replies buffered for a peer before its requests wait for it to read them */
-const MAX_BUFFERED = 1024 * 1024
-/** [WIRE-10] how long a peer with MAX_BUFFERED of replies waiting may take to read them */
-const STALLED_MS = 10_000
 
 export class Connection {
   readonly address: string
@@ -32,10 +50,21 @@ export class Connection {
   private admin = false
   private closed = false
   /** made for the first request that may wait: most connections never wait ([LEASE-5]) */
-  private waits: AbortController | undefined
+  private waits: WaitScope | undefined
   private readonly decoder: FrameDecoder
+  private readonly limits: ConnectionLimits
   private helloTimer: NodeJS.Timeout | undefined
   private backlogCheckQueued = false
+  /** [WIRE-10] set while the peer's replies are past the bound and it has not drained them */
+  private stalledTimer: NodeJS.Timeout | undefined
+  /** [WIRE-10] the frame in progress, and how many frames were done when its clock started */
+  private frameTimer: NodeJS.Timeout | undefined
+  private frameTimerAt = -1
+  private idleTimer: NodeJS.Timeout
+  /** when the peer last sent something or something pending ended ([WIRE-10] idle) */
+  private lastActive = Date.now()
+  /** requests whose answer is still to come (waits, store writes, auth) */
+  private inFlight = 0
 
   constructor(
     private readonly socket: Socket,
@@ -43,17 +72,69 @@ export class Connection {
     private readonly onClose: (c: Connection) => void,
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.limits = { ...CONNECTION_LIMITS, ...services.limits }
     this.decoder = new FrameDecoder({
-      frame: (msg) => this.onFrame(msg),
+      frame: (msg) => {
+        this.onFrame(msg)
+        // [WIRE-10] the bound holds within a chunk: past it, the rest of the chunk waits
+        if (this.socket.writableLength > this.limits.maxBuffered) this.decoder.pause()
+      },
       fault: (err) => this.fault(err),
     })
     socket.setNoDelay(true)
-    socket.on('data', (chunk) => this.decoder.push(chunk))
+    socket.on('data', (chunk) => this.onData(chunk))
     socket.on('error', (err) => services.log.debug({ err, address: this.address }, 'connection error'))
     socket.on('close', () => this.cleanup())
     // [WIRE-4] hello within 10 s of connecting, or the connection is closed
     this.helloTimer = setTimeout(() => this.socket.destroy(), HELLO_TIMEOUT_MS)
     this.helloTimer.unref()
+    this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleMs)
+    this.idleTimer.unref()
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastActive = Date.now()
+    this.decoder.push(chunk)
+    if (this.decoder.isPaused) {
+      // stop reading from the kernel too; checkBacklog (queued by the replies) decides what next
+      this.socket.pause()
+      this.queueBacklogCheck()
+    }
+    this.watchFrame()
+  }
+
+  /** [WIRE-10] a frame that has started must be complete within frameMs. */
+  private watchFrame(): void {
+    if (!this.decoder.midFrame) {
+      if (this.frameTimer) clearTimeout(this.frameTimer)
+      this.frameTimer = undefined
+      return
+    }
+    // the same frame as when the clock started: it keeps running
+    if (this.frameTimer && this.frameTimerAt === this.decoder.framesDecoded) return
+    if (this.frameTimer) clearTimeout(this.frameTimer)
+    this.frameTimerAt = this.decoder.framesDecoded
+    this.frameTimer = setTimeout(() => {
+      this.services.log.info({ address: this.address, client: this.client, held: this.decoder.buffered }, `a frame was not complete within ${this.limits.frameMs} ms: closing`)
+      this.socket.destroy()
+    }, this.limits.frameMs)
+    this.frameTimer.unref()
+  }
+
+  /** [WIRE-10] no frame and nothing pending for idleMs: closed. */
+  private checkIdle(): void {
+    if (this.closed) return
+    const now = Date.now()
+    // something pending: the quiet time starts once it is done, not before
+    if (this.inFlight > 0 || this.socket.writableLength > 0 || this.decoder.midFrame || this.decoder.held > 0) this.lastActive = now
+    const left = this.lastActive + this.limits.idleMs - now
+    if (left > 0) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), left)
+      this.idleTimer.unref()
+      return
+    }
+    this.services.log.info({ address: this.address, client: this.client }, `no frame for ${this.limits.idleMs} ms and nothing pending: closing`)
+    this.socket.destroy()
   }
 
   get isOpen(): boolean {
@@ -74,6 +155,10 @@ export class Connection {
     // after a fault or shutdown has ended the stream, late replies are dropped, not written after end
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return
     writeFrame(this.socket, msg)
+    this.queueBacklogCheck()
+  }
+
+  private queueBacklogCheck(): void {
     // judged once this turn's frames have been handed to the kernel (writeFrame flushes them
     // on the tick it queued first): until then, they count as buffered though nothing waits
     if (!this.backlogCheckQueued) {
@@ -83,25 +168,41 @@ export class Connection {
   }
 
   /**
-   * [WIRE-10] Replies past 1 MiB not yet taken by the peer: take none of its requests until it
-   * has read them all, and cut it off if it has not within STALLED_MS. A client that sends
-   * thousands of requests at once and reads as fast as it can is slowed down, not dropped; a
-   * peer that stops reading is closed, and its backlog stays near 1 MiB meanwhile.
+   * [WIRE-10] Replies past 1 MiB not yet taken by the peer: take none of its requests (not even
+   * from the chunk in hand, see the decoder's sink) until it has read them all, and cut it off
+   * if it has not within stalledMs. A client that sends thousands of requests at once and
+   * reads as fast as it can is slowed down, not dropped; a peer that stops reading is closed,
+   * and its backlog stays near 1 MiB meanwhile.
    */
   private checkBacklog(): void {
     this.backlogCheckQueued = false
     const socket = this.socket
-    if (socket.destroyed || socket.isPaused() || socket.writableLength <= MAX_BUFFERED) return
+    if (socket.destroyed || this.stalledTimer) return
+    if (socket.writableLength <= this.limits.maxBuffered) {
+      // the kernel took this turn's replies: the rest of the chunk may go on
+      if (this.decoder.isPaused) this.resumeReading()
+      return
+    }
+    this.decoder.pause()
     socket.pause()
-    const stalled = setTimeout(() => {
+    this.stalledTimer = setTimeout(() => {
       this.services.log.warn({ address: this.address, client: this.client, buffered: socket.writableLength }, 'peer stopped reading: closing')
       socket.destroy()
-    }, STALLED_MS)
-    stalled.unref()
+    }, this.limits.stalledMs)
+    this.stalledTimer.unref()
     socket.once('drain', () => {
-      clearTimeout(stalled)
-      socket.resume()
+      clearTimeout(this.stalledTimer)
+      this.stalledTimer = undefined
+      this.lastActive = Date.now()
+      this.resumeReading()
     })
+  }
+
+  private resumeReading(): void {
+    if (this.closed) return
+    this.decoder.resume()
+    if (!this.decoder.isPaused) this.socket.resume()
+    this.watchFrame()
   }
 
   /** [WIRE-3] a fault ends the connection after one error frame with id 0 */
@@ -129,10 +230,16 @@ export class Connection {
       return
     }
     if (!(body instanceof Promise)) return this.send(ok(id, body))
+    this.inFlight++
     body.then(
-      (answer) => this.send(ok(id, answer)),
-      (e: unknown) => this.send(fail(id, this.asFlrError(e, op))),
+      (answer) => this.answered(ok(id, answer)),
+      (e: unknown) => this.answered(fail(id, this.asFlrError(e, op))),
     )
+  }
+
+  private answered(reply: object): void {
+    if (--this.inFlight === 0) this.lastActive = Date.now()
+    this.send(reply)
   }
 
   private asFlrError(e: unknown, op: string): FlrError {
@@ -165,7 +272,7 @@ export class Connection {
           address: this.address,
           waitMs: req.wait,
           owner: this,
-          signal: req.wait ? (this.waits ??= new AbortController()).signal : undefined,
+          waits: req.wait ? (this.waits ??= new WaitScope()) : undefined,
         })
       case 'renew':
         return engine.renew(req.lease, this)
@@ -206,8 +313,13 @@ export class Connection {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.helloTimer)
+    clearTimeout(this.idleTimer)
+    clearTimeout(this.frameTimer)
+    clearTimeout(this.stalledTimer)
+    // [WIRE-10] the memory a cut-off peer held comes back: nothing it sent is kept
+    this.decoder.close()
     // [LEASE-4] closing releases nothing, but cancels this connection's waits
-    this.waits?.abort(new FlrError('CONNECTION_LOST'))
+    this.waits?.cancel(new FlrError('CONNECTION_LOST'))
     this.onClose(this)
   }
 }
