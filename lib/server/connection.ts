@@ -43,6 +43,27 @@ export const CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
 type Body = object | void
 
 export const HELLO_TIMEOUT_MS = 10_000
+/**
+ * [WIRE-10] Requests of one connection handled in one go before the others get a turn. libuv
+ * reads up to 32 chunks of 64 KiB from one socket in a row: without a budget, one peer's
+ * burst (100,000 requests in one write) kept everyone else waiting for a second.
+ */
+const FRAMES_PER_TURN = 256
+
+/** The event loop's turns, counted (one setImmediate per turn that has input, for every connection). */
+let turn = 0
+let turnEnding = false
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true
+    setImmediate(endTurn)
+  }
+  return turn
+}
+function endTurn(): void {
+  turn++
+  turnEnding = false
+}
 
 export class Connection {
   readonly address: string
@@ -65,6 +86,10 @@ export class Connection {
   private lastActive = Date.now()
   /** requests whose answer is still to come (waits, store writes, auth) */
   private inFlight = 0
+  /** frames handled since this connection last let the others have a turn */
+  private framesThisTurn = 0
+  private turn = -1
+  private yielding = false
 
   constructor(
     private readonly socket: Socket,
@@ -77,7 +102,8 @@ export class Connection {
       frame: (msg) => {
         this.onFrame(msg)
         // [WIRE-10] the bound holds within a chunk: past it, the rest of the chunk waits
-        if (this.socket.writableLength > this.limits.maxBuffered) this.decoder.pause()
+        if (this.socket.writableLength > this.limits.maxBuffered) this.holdBack()
+        else if (++this.framesThisTurn >= FRAMES_PER_TURN) this.yieldTurn()
       },
       fault: (err) => this.fault(err),
     })
@@ -94,13 +120,33 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     this.lastActive = Date.now()
-    this.decoder.push(chunk)
-    if (this.decoder.isPaused) {
-      // stop reading from the kernel too; checkBacklog (queued by the replies) decides what next
-      this.socket.pause()
-      this.queueBacklogCheck()
+    const now = currentTurn()
+    if (now !== this.turn) {
+      this.turn = now
+      this.framesThisTurn = 0
     }
+    this.decoder.push(chunk)
     this.watchFrame()
+  }
+
+  /** Replies past the bound: no more frames, nor chunks; checkBacklog (queued) decides what next. */
+  private holdBack(): void {
+    this.decoder.pause()
+    this.socket.pause()
+    this.queueBacklogCheck()
+  }
+
+  /** The budget of this turn is spent: the rest waits for the next turn of the event loop. */
+  private yieldTurn(): void {
+    this.decoder.pause()
+    this.socket.pause()
+    if (this.yielding) return
+    this.yielding = true
+    setImmediate(() => {
+      this.yielding = false
+      this.framesThisTurn = 0
+      this.resumeReading()
+    })
   }
 
   /** [WIRE-10] a frame that has started must be complete within frameMs. */
@@ -199,7 +245,8 @@ export class Connection {
   }
 
   private resumeReading(): void {
-    if (this.closed) return
+    // whichever of the backlog and the turn holds the peer back must have let go
+    if (this.closed || this.yielding || this.stalledTimer) return
     this.decoder.resume()
     if (!this.decoder.isPaused) this.socket.resume()
     this.watchFrame()
