@@ -74,11 +74,14 @@ t.test('[WIRE-10] 64 KiB of status requests from peers that never read: a few MB
   // takes some allocation: the bystander goes on asking for status, as monitors do
   const cutAt = Date.now()
   let after = rssOf(pid)
-  while (after - baseline >= PEERS * MB && Date.now() - cutAt < 120_000) {
+  // back within 2 MB a peer: the allocator and the collector keep some (measured 8–13 MB for 10
+  // peers; today's code keeps 1.5 GB)
+  const back = PEERS * 2 * MB
+  while (after - baseline >= back && Date.now() - cutAt < 120_000) {
     await bystander.call('status', {}, 60_000)
     await sleep(100)
     after = rssOf(pid)
   }
   t.comment(`RSS ${Math.round(after / MB)} MB ${((Date.now() - cutAt) / 1000).toFixed(0)} s after the cut`)
-  t.ok(after - baseline < PEERS * MB, `after the cut RSS comes back to near where it was (${((after - baseline) / MB).toFixed(1)} MB above)`)
+  t.ok(after - baseline < back, `after the cut RSS comes back to near where it was (${((after - baseline) / MB).toFixed(1)} MB above)`)
 })
