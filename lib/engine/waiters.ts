@@ -9,11 +9,13 @@ export interface Reply {
   reject(error: unknown): void
 }
 
+function leaveAlone(): void {}
+
 /** One waiting lease request; it owns its deadline timer and its place in a WaitScope. */
 export class Waiter {
   private readonly releases: (() => void)[] = []
   /** set by the engine as the waiter queues: takes it out of its queue and rejects it */
-  cancel: (reason: unknown) => void = () => {}
+  cancel: (reason: unknown) => void = leaveAlone
 
   constructor(
     readonly request: LeaseRequest,
