@@ -16,6 +16,7 @@ import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper, type ReloadResult } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
+import type { ConnectionLimits } from './connection.js'
 import { TcpFront } from './tcp-front.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -38,6 +39,10 @@ export interface DaemonConfig {
   tls?: { cert: string; key: string }
   httpPack?: string
   maxConnections?: number
+  /** [WIRE-10] --max-connections-per-address */
+  maxConnectionsPerAddress?: number
+  /** [WIRE-10] per-connection timeouts and reply bound; not a CLI option: tests shorten them */
+  connectionLimits?: Partial<ConnectionLimits>
   logDir?: string
   clock?: Clock
   /** [SRV-3] how long a removed file must stay removed */
@@ -58,6 +63,7 @@ const DEFAULTS = {
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1_000,
   removalGraceMs: 5_000,
   recheckMs: 60_000,
   moveCloseMs: 5_000,
@@ -98,6 +104,7 @@ export class Daemon {
     this.tcp = new TcpFront({
       bind: this.cfg.bind,
       maxConnections: this.cfg.maxConnections,
+      maxConnectionsPerAddress: this.cfg.maxConnectionsPerAddress,
       moveCloseMs: this.cfg.moveCloseMs,
       clock,
       log: this.log,
@@ -108,6 +115,7 @@ export class Daemon {
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
         reload: async () => ({ ...(await this.reload()) }),
+        limits: this.cfg.connectionLimits,
       },
     })
     const { vendorKeys, hostId, licenseDir } = this.cfg

@@ -8,6 +8,7 @@ import { encodeFrame } from '../protocol/frame.js'
 import { fail } from '../protocol/messages.js'
 import type { Lease, RevokeReason } from '../engine/engine.js'
 import type { Clock } from '../util/clock.js'
+import { Admission } from './admission.js'
 import { Connection, type ConnectionServices } from './connection.js'
 import { Listener } from './listener.js'
 import type { PortUse, Problem } from './license-state.js'
@@ -18,6 +19,8 @@ export interface TcpFrontOptions {
   bind: string
   /** [WIRE-10] --max-connections */
   maxConnections: number
+  /** [WIRE-10] --max-connections-per-address */
+  maxConnectionsPerAddress: number
   /** [SRV-5] how long old connections live after `moving` */
   moveCloseMs: number
   clock: Clock
@@ -40,9 +43,12 @@ export class TcpFront implements PortUse {
    * are here, so a lookup is the routing: typed, and nothing is sent to a closed one.
    */
   private readonly owners = new Map<unknown, Connection>()
+  private readonly admission: Admission
   private admitting = true
 
-  constructor(private readonly opts: TcpFrontOptions) {}
+  constructor(private readonly opts: TcpFrontOptions) {
+    this.admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress)
+  }
 
   get port(): number | undefined {
     return this.listener?.port
@@ -106,13 +112,14 @@ export class TcpFront implements PortUse {
   }
 
   private accept(socket: Socket): void {
-    const { maxConnections } = this.opts
-    // [WIRE-10] over --max-connections: SERVER_BUSY, then closed
-    if (this.connections.size >= maxConnections || !this.admitting) {
-      this.refuse(socket, new FlrError('SERVER_BUSY', `the server is at its limit of ${maxConnections} connections; try again later`))
+    // [WIRE-10] over --max-connections or --max-connections-per-address: SERVER_BUSY, then closed
+    const admitted = this.admitting ? this.admission.admit(socket) : new FlrError('SERVER_BUSY', 'the server is shutting down')
+    if (admitted instanceof FlrError) {
+      this.refuse(socket, admitted)
       return
     }
     const conn = new Connection(socket, this.opts.services, () => {
+      admitted()
       this.connections.delete(socket)
       this.owners.delete(conn)
     })

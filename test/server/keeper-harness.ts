@@ -92,6 +92,7 @@ export async function rig(t: Test): Promise<Rig> {
   const front = new TcpFront({
     bind: '127.0.0.1',
     maxConnections: 10,
+    maxConnectionsPerAddress: 10,
     moveCloseMs: 5_000,
     clock,
     log,
