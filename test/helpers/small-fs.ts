@@ -3,7 +3,7 @@
 // down (I/O errors). Mounting needs root; where it is not allowed the test is skipped with
 // the reason, printed so that a skip is never silent.
 import { execFileSync } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 export interface Mounted {
@@ -30,9 +30,10 @@ function why(e: unknown): string {
 }
 
 /** Skips `t` (printing why) and returns undefined when this machine cannot mount. */
-export function mountTmpfs(t: TestLike, sizeBytes: number): Mounted | undefined {
+/** `root`: a directory to mount in (default: the test's testdir, which must not be made again after). */
+export function mountTmpfs(t: TestLike, sizeBytes: number, root?: string): Mounted | undefined {
   t.teardown(() => {}) // teardowns run before tap removes the testdir (see makeDirs in server.ts)
-  const dir = join(t.testdir(), 'small-fs')
+  const dir = join(root ?? t.testdir(), 'small-fs')
   mkdirSync(dir, { recursive: true })
   try {
     run('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700`, 'tmpfs', dir])
@@ -54,9 +55,9 @@ export interface LoopFs extends Mounted {
   repair(): void
 }
 
-export function mountExt4(t: TestLike, sizeBytes: number): LoopFs | undefined {
+export function mountExt4(t: TestLike, sizeBytes: number, where?: string): LoopFs | undefined {
   t.teardown(() => {})
-  const root = t.testdir()
+  const root = where ?? t.testdir()
   const image = join(root, 'disk.img')
   const dir = join(root, 'disk')
   mkdirSync(dir, { recursive: true })
@@ -92,8 +93,11 @@ export function mountExt4(t: TestLike, sizeBytes: number): LoopFs | undefined {
   }
 }
 
-/** Fills what is left of the file system at `dir` with one file; returns its path (delete it to free the space). */
-export function fillUp(dir: string, name = 'filler'): string {
+/**
+ * Fills what is left of the file system at `dir` with one file, then gives `leaveBytes` of it
+ * back (for writes that are to fill the rest); returns its path (delete it to free the space).
+ */
+export function fillUp(dir: string, leaveBytes = 0, name = 'filler'): string {
   const path = join(dir, name)
   const fd = openSync(path, 'w')
   const chunk = Buffer.alloc(64 * 1024, 0x5a)
@@ -112,6 +116,10 @@ export function fillUp(dir: string, name = 'filler'): string {
     // ENOSPC: full
   } finally {
     closeSync(small)
+  }
+  if (leaveBytes > 0) {
+    rmSync(join(dir, `${name}.tail`), { force: true })
+    truncateSync(path, Math.max(0, statSync(path).size - leaveBytes))
   }
   return path
 }
