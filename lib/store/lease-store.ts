@@ -9,8 +9,8 @@ import path from 'node:path'
 import type { RootDatabase } from 'lmdb'
 import type { LeaseRecord, LeaseStore } from '../engine/types.js'
 import { tupleOf, leaseValueCodec, decodeMeta } from './record-codec.js'
-import { classifyFault, commitCause, storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
-import { STORE_FILE, type StoreScreen } from './store-screen.js'
+import { classifyFault, commitCause, fileSystemStillBroken, storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
+import { fileIdentity, screenStoreFile, STORE_FILE, type StoreScreen } from './store-screen.js'
 import {
   createTables,
   entryCount,
@@ -81,6 +81,8 @@ export class LmdbLeaseStore implements LeaseStore {
   #listener: StoreFaultListener | undefined
   #probeTimer: NodeJS.Timeout | undefined
   #probing: Promise<void> | undefined
+  /** the file as it was when closed for a reopen: a file changed since is screened again */
+  #closedIdentity: string | null | undefined
 
   /** Use openLeaseStore. */
   constructor(env: RootDatabase, tables: Tables, file: string, hostId: string, snapshot: LeaseRecord[]) {
@@ -233,6 +235,8 @@ export class LmdbLeaseStore implements LeaseStore {
     const owed = [...this.#unremoved]
     let failure: Failure | undefined
     try {
+      const broken = fileSystemStillBroken(this.file)
+      if (broken) throw broken
       if (!this.#env) await this.#reopen()
       const bytes = this.#meta.getBinary(META_KEY)
       if (!bytes) throw new Error(`the meta entry of ${this.file} is gone`)
@@ -250,7 +254,9 @@ export class LmdbLeaseStore implements LeaseStore {
       this.#fault = fault
       this.#notify('fault', fault)
     }
-    await this.#closeEnv()
+    // a full file system needs no repair, and LMDB writes again on the open file once there
+    // is space; for the others the admin may have to unmount the file system
+    if (fault.kind !== 'full') await this.#closeEnv()
   }
 
   #recovered(owed: string[]): void {
@@ -258,11 +264,18 @@ export class LmdbLeaseStore implements LeaseStore {
     const fault = this.#fault!
     this.#fault = undefined
     this.#notify('recovered', fault)
+    // removals owed since the probe started: issued now, before any later write
+    for (const lease of [...this.#unremoved]) {
+      this.#unremoved.delete(lease)
+      this.remove(lease).catch(() => {}) // failed again: owed again (#durable)
+    }
   }
 
   async #reopen(): Promise<void> {
-    // a file system mounted again in its place may hold another store, or none: never create one
+    // a file system mounted again in its place may hold another store, or none: never create
+    // one; a file changed since it was closed is screened first, as at start ([LEASE-9])
     if (!fs.existsSync(this.file)) throw Object.assign(new Error(`${this.file} is not there`), { code: 'ENOENT' })
+    if (fileIdentity(this.file) !== this.#closedIdentity) await screenStoreFile(this.file)
     const env = openEnv(this.file)
     try {
       const tables = await openExisting(env, this.file, this.hostId, false)
@@ -285,6 +298,7 @@ export class LmdbLeaseStore implements LeaseStore {
       () => {},
     )
     await env.close().catch(() => {})
+    this.#closedIdentity = fileIdentity(this.file)
   }
 
   #notify(event: 'fault' | 'recovered', fault: StoreFault): void {

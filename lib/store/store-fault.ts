@@ -46,6 +46,18 @@ export function classifyFault(file: string, cause: unknown, since: string): Stor
   return fault('other', `the lease store ${file} cannot be written (${detail}); flr resumes by itself once it can`)
 }
 
+/**
+ * The file system of `file` as a probe sees it before trying to write: still read-only, or
+ * still (nearly) full. A probe's small write can land in pages LMDB already has while grants
+ * still fail; without this the fault would end and start again with every probe.
+ */
+export function fileSystemStillBroken(file: string): { code: string } | undefined {
+  const dir = path.dirname(file)
+  if (isReadOnly(dir)) return { code: 'EROFS' }
+  if (isFull(dir)) return { code: 'ENOSPC' }
+  return undefined
+}
+
 /** [LEASE-10] the refusal of a grant or release while the store cannot write */
 export function storeUnavailable(fault: StoreFault): FlrError {
   return new FlrError('STORE_UNAVAILABLE', `grants and releases cannot be recorded: ${fault.message}`, { fault: fault.kind, since: fault.since })
