@@ -28,7 +28,9 @@ export function benchHostileLpf(): string {
   for (const [name, bytes] of rows) {
     const times: number[] = []
     let verdict = ''
-    for (let run = 0; run < 5; run++) {
+    // three runs of a file that takes seconds keep the script inside the runner's timeout
+    const runs = bytes.length > 1_000_000 ? 3 : 7
+    for (let run = 0; run < runs; run++) {
       const started = process.hrtime.bigint()
       try {
         verdict = `loaded, ${loadLpf(bytes, opts).packs.length} packs`
@@ -39,7 +41,7 @@ export function benchHostileLpf(): string {
       times.push(Number(process.hrtime.bigint() - started) / 1e6)
     }
     times.sort((a, b) => a - b)
-    lines.push(`| ${name} | ${bytes.length.toLocaleString('en')} | ${verdict.slice(0, 90)} | ${times[2]!.toFixed(1)} | ${times[4]!.toFixed(1)} |`)
+    lines.push(`| ${name} | ${bytes.length.toLocaleString('en')} | ${verdict.slice(0, 90)} | ${times[runs >> 1]!.toFixed(1)} | ${times[runs - 1]!.toFixed(1)} |`)
   }
   return lines.join('\n') + '\n'
 }
