@@ -30,7 +30,7 @@ export function hostileLpfShapes(bytes: number): HostileShape[] {
     { name: `nested namespace declarations, ${within} deep, repeated`, admitted: true, licenses: repeatTo(bytes, nestedNamespaces(within)) },
     { name: 'nested elements, 1,000,000 deep', admitted: false, licenses: '<x>'.repeat(500_000) + '</x>'.repeat(500_000) },
     { name: `nested elements, ${MAX_DEPTH - 8} deep, repeated`, admitted: true, licenses: repeatTo(bytes, '<x>'.repeat(MAX_DEPTH - 8) + '</x>'.repeat(MAX_DEPTH - 8)) },
-    { name: 'one element with 400,000 attributes', admitted: false, licenses: `<x${attrs(400_000)}/>` },
+    { name: 'one element with 300,000 attributes', admitted: false, licenses: `<x${attrs(300_000)}/>` },
     { name: `elements with ${MAX_ATTRIBUTES_PER_ELEMENT} attributes each`, admitted: true, licenses: repeatTo(bytes, `<x${attrs(MAX_ATTRIBUTES_PER_ELEMENT)}/>`) },
   ]
 }
