@@ -95,7 +95,7 @@ function isDeclaration(name: QName): boolean {
 
 /** libxml2's checks of one declaration; false for xmlns:xml bound to its own URI, which binds nothing */
 function declarationAllowed(r: XmlReader, name: QName, prefix: string, uri: string): boolean {
-  const fail = (what: string): never => r.fail(`${what} (${name.qname}="${uri}")`, name.at)
+  const fail = (what: string): never => r.fail(`the namespace declaration ${name.qname}="${uri.slice(0, 200)}": ${what}`, name.at)
   if (prefix === 'xml') {
     if (uri !== XML_NS) fail('the xml prefix bound to another namespace')
     return false
