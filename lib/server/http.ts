@@ -88,7 +88,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export function createHttpShim(opts: HttpShimOptions): HttpHandler {
   const shim = new HttpShim(opts)
-  return (req, res) => void shim.handle(req, res)
+  // handle() answers every failure of a route itself; what is left (an answer that cannot be
+  // sent or logged) must not become an unhandled rejection that ends the daemon (issue 13)
+  return (req, res) =>
+    void shim.handle(req, res).catch((err: unknown) => {
+      opts.log.error({ err, method: req.method, path: pathOf(req.url).slice(0, 256) }, 'HTTP request could not be answered')
+      res.destroy()
+    })
 }
 
 class HttpShim {
@@ -253,9 +259,21 @@ function readAuthorization(body: unknown, call: Call): { client: string; pack?: 
   return { client, pack }
 }
 
+/**
+ * UTF-8 strictly: Buffer#toString would turn bad bytes into U+FFFD, so two different byte strings
+ * would name the same holder, and an agent's bug would take a seat under a name it never sent.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   checkContentType(req.headers['content-type'])
-  const text = (await readBody(req)).toString('utf8')
+  const body = await readBody(req)
+  let text: string
+  try {
+    text = UTF8.decode(body)
+  } catch {
+    throw new FlrError('BAD_REQUEST', 'the body is not valid UTF-8: send JSON encoded as UTF-8')
+  }
   try {
     return JSON.parse(text) as unknown
   } catch {
