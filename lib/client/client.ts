@@ -134,7 +134,8 @@ export class FlrClient extends EventEmitter {
         // [SRV-5] resume on the new port; the old connection stays until it is idle
         const port = Number(body.port)
         this.emit('moving', port)
-        if (from === this.channel) this.connecting ??= this.retry(port).finally(() => (this.connecting = undefined))
+        // nobody may be waiting on the retry: a client closed meanwhile must not leave an unhandled rejection
+        if (from === this.channel) void (this.connecting ??= this.retry(port).finally(() => (this.connecting = undefined))).catch(() => {})
         break
       }
       case 'shutdown':

@@ -3,7 +3,7 @@
 // LPF's life cycle lives in license-keeper.ts, the TCP side in tcp-front.ts.
 import { join } from 'node:path'
 import type { KeyObject } from 'node:crypto'
-import { FlrError } from '../errors.js'
+import { FlrError, isFlrError } from '../errors.js'
 import { loadLpf } from '../lpf/load.js'
 import { SeatEngine } from '../engine/engine.js'
 import { openLeaseStore, type LmdbLeaseStore } from '../store/lease-store.js'
@@ -14,9 +14,10 @@ import { systemClock, type Clock } from '../util/clock.js'
 import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
-import { LicenseKeeper, type ReloadResult } from './license-keeper.js'
+import { LicenseKeeper, type Problem, type ReloadResult } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
+import { observeStore, storeError } from './store-health.js'
 import { TcpFront } from './tcp-front.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -98,9 +99,13 @@ export class Daemon {
         this.tcp.pushRevoked(lease, reason)
         this.log.info({ lease: lease.lease, pack: lease.pack, holder: lease.holder, reason }, 'lease revoked')
       },
-      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be seen
-      onStoreError: (err, op, lease) => this.log.error({ err, op, lease }, 'lease store write failed'),
+      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be
+      // seen, once: a store that cannot write says so itself ([LEASE-10], observeStore)
+      onStoreError: (err, op, lease) => {
+        if (!isFlrError(err, 'STORE_UNAVAILABLE')) this.log.error({ err, op, lease }, 'lease store write failed')
+      },
     })
+    observeStore(store, this.log)
     this.tcp = new TcpFront({
       bind: this.cfg.bind,
       maxConnections: this.cfg.maxConnections,
@@ -173,7 +178,16 @@ export class Daemon {
       httpsPort: this.cfg.httpsPort,
       tls: this.cfg.tls,
       log: this.log,
-      shim: { engine: this.engine, httpPack: this.cfg.httpPack, store: this.store, accessLog: this.accessLog, version: { version: VERSION }, log: this.log },
+      shim: {
+        engine: this.engine,
+        httpPack: this.cfg.httpPack,
+        store: this.store,
+        // [HTTP-1] why health answers 503 when no LPF is in force
+        notServing: () => this.whyNotServing(),
+        accessLog: this.accessLog,
+        version: { version: VERSION },
+        log: this.log,
+      },
     })
     this.watcher = watchLicenseDir(this.cfg.licenseDir, `${this.cfg.hostId}.lp`, () => void this.reload(), this.log)
     await this.watcher.ready
@@ -217,14 +231,21 @@ export class Daemon {
     }
   }
 
+  /** [SRV-1] [SRV-3] [SRV-6] why no lease is served, or undefined while serving */
+  private whyNotServing(): Problem | undefined {
+    const state = this.keeper.state
+    return state.kind === 'waiting' || state.kind === 'stopped' ? state.why : undefined
+  }
+
   /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases */
   status(): Record<string, unknown> {
     const state = this.keeper.state
     const serving = this.keeper.serving
     const { pendingError, portError } = this.keeper
+    const reason = this.whyNotServing()
     return {
       serving,
-      ...(state.kind === 'waiting' || state.kind === 'stopped' ? { reason: state.why } : {}),
+      ...(reason ? { reason } : {}),
       ...(state.kind !== 'waiting'
         ? {
             lpf: {
@@ -239,6 +260,7 @@ export class Daemon {
         : {}),
       ...(pendingError ? { pendingError } : {}),
       ...(portError ? { portError } : {}),
+      ...storeError(this.store),
       listeningPort: this.tcp.port ?? null,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
