@@ -202,11 +202,15 @@ export class SeatEngine {
 
   private ask(req: LeaseRequest, reply: Reply): void {
     if (req.signal?.aborted) return reply.reject(req.signal.reason)
+    if (req.waits?.aborted) return reply.reject(req.waits.abortReason)
     this.expireDue()
     const pack = this.packFor(req.pack)
     const held = pack.holders.get(req.holder)
     // [LEASE-2] one lease per holder and pack: a repeated request gets the same lease, renewed
     if (held) return this.join(pack, held, req, reply)
+    // [LEASE-10] a grant the store cannot record is refused before a seat is taken or a wait begins
+    const down = this.storeDown()
+    if (down) throw down
     // [LEASE-5] a free seat goes to a newcomer only when nobody waits before it
     if (pack.waiters.size === 0 && pack.hasFreeSeat) return this.grant(pack, req, reply)
     const waitMs = cappedWait(req.waitMs)
@@ -232,6 +236,9 @@ export class SeatEngine {
   }
 
   private grant(pack: PackSeats, req: LeaseRequest, reply: Reply): void {
+    // [LEASE-10] a waiter whose seat came while the store cannot write is told so; the seat stays free
+    const down = this.storeDown()
+    if (down) return reply.reject(down)
     const entry = new LeaseEntry(this.freshId(), pack.name, req.holder, req.client, req.address, this.clock.now(), req.owner)
     entry.replies = [reply]
     pack.holders.set(entry.holder, entry)
@@ -265,7 +272,12 @@ export class SeatEngine {
 
   private enqueue(pack: PackSeats, req: LeaseRequest, reply: Reply, waitMs: number): void {
     const waiter = new Waiter(req, reply)
+    // [WIRE-10] first, so a request over its connection's cap is refused before it queues
+    req.waits?.enter(waiter)
     pack.waiters.add(waiter)
+    waiter.cancel = (reason) => {
+      if (pack.waiters.remove(waiter)) reply.reject(reason)
+    }
     const timer = this.clock.setTimeout(() => {
       if (pack.waiters.remove(waiter)) reply.reject(waitTimeout(pack.name, waitMs))
     }, waitMs)
@@ -299,6 +311,9 @@ export class SeatEngine {
     this.expireDue()
     const entry = this.expiry.get(leaseId)
     if (!entry) throw leaseUnknown()
+    // [LEASE-10] a release the store cannot record is refused, and the lease stays as it was
+    const down = this.storeDown()
+    if (down) throw down
     const pack = this.packOf(entry)
     this.expiry.delete(entry)
     this.forget(pack, entry)
@@ -406,6 +421,14 @@ export class SeatEngine {
       if (!this.knows(id)) return id
     }
     throw new Error('newLeaseId returned an id already in use three times in a row')
+  }
+
+  private storeDown(): Error | undefined {
+    try {
+      return this.store.unavailable?.()
+    } catch {
+      return undefined
+    }
   }
 
   private storePut(entry: LeaseEntry): Promise<void> {

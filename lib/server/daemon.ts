@@ -18,7 +18,8 @@ import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { AccessLog } from './access-log.js'
 import { createHttpShim, startHttp } from './http.js'
-import { Connection, type ConnectionServices } from './connection.js'
+import { Connection, type ConnectionLimits, type ConnectionServices } from './connection.js'
+import { Admission } from './admission.js'
 import { Listener } from './listener.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -42,6 +43,10 @@ export interface DaemonConfig {
   tls?: { cert: string; key: string }
   httpPack?: string
   maxConnections?: number
+  /** [WIRE-10] --max-connections-per-address */
+  maxConnectionsPerAddress?: number
+  /** [WIRE-10] per-connection timeouts and reply bound; not a CLI option: tests shorten them */
+  connectionLimits?: Partial<ConnectionLimits>
   logDir?: string
   clock?: Clock
   /** [SRV-3] how long a removed file must stay removed */
@@ -81,6 +86,7 @@ const DEFAULTS = {
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1_000,
   removalGraceMs: 5_000,
   recheckMs: 60_000,
   moveCloseMs: 5_000,
@@ -94,6 +100,7 @@ export class Daemon {
   /** what connections see of the daemon */
   private readonly services: ConnectionServices
   private readonly connections = new Map<Socket, Connection>()
+  private readonly admission: Admission
   private plan: LicensePlan | undefined
   /** the plan's pack names, for every hello: built once per plan, not once per connection */
   private packNames: readonly string[] = []
@@ -134,9 +141,13 @@ export class Daemon {
       store,
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => this.pushRevoked(lease, reason),
-      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be seen
-      onStoreError: (err, op, lease) => this.log.error({ err, op, lease }, 'lease store write failed'),
+      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be
+      // seen, once: a store that cannot write says so itself ([LEASE-10], observeStore)
+      onStoreError: (err, op, lease) => {
+        if (!isFlrError(err, 'STORE_UNAVAILABLE')) this.log.error({ err, op, lease }, 'lease store write failed')
+      },
     })
+    observeStore(store, this.log)
     this.services = {
       engine: this.engine,
       log: this.log,
@@ -144,7 +155,9 @@ export class Daemon {
       status: () => this.status(),
       auth: (password) => this.admin.auth(password),
       reload: async () => ({ ...(await this.reload()) }),
+      limits: this.cfg.connectionLimits,
     }
+    this.admission = new Admission(this.cfg.maxConnections, this.cfg.maxConnectionsPerAddress)
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
   }
@@ -437,12 +450,16 @@ export class Daemon {
   // ---- connections ----
 
   private accept(socket: Socket): void {
-    // [WIRE-10] over --max-connections: SERVER_BUSY, then closed
-    if (this.connections.size >= this.cfg.maxConnections || this.stopping) {
-      refuse(socket, new FlrError('SERVER_BUSY', `the server is at its limit of ${this.cfg.maxConnections} connections; try again later`))
+    // [WIRE-10] over --max-connections or --max-connections-per-address: SERVER_BUSY, then closed
+    const admitted = this.stopping ? new FlrError('SERVER_BUSY', 'the server is shutting down') : this.admission.admit(socket)
+    if (admitted instanceof FlrError) {
+      refuse(socket, admitted)
       return
     }
-    const conn = new Connection(socket, this.services, () => this.connections.delete(socket))
+    const conn = new Connection(socket, this.services, () => {
+      admitted()
+      this.connections.delete(socket)
+    })
     this.connections.set(socket, conn)
   }
 
@@ -487,6 +504,7 @@ export class Daemon {
         : {}),
       ...(this.pendingError ? { pendingError: this.pendingError } : {}),
       ...(this.portError ? { portError: this.portError } : {}),
+      ...storeError(this.store),
       listeningPort: this.listener?.port ?? null,
       restored: this.restored,
       packs: this.engine.serving ? this.engine.packs() : [],
@@ -500,6 +518,8 @@ export class Daemon {
       engine: this.engine,
       httpPack: this.cfg.httpPack,
       store: this.store,
+      // [HTTP-1] why health answers 503 when no LPF is in force
+      notServing: () => (this.engine.serving ? undefined : (this.notServing ?? { code: 'NOT_SERVING', message: 'not serving' })),
       accessLog: this.accessLog,
       version: { version: VERSION },
       log: this.log,
@@ -582,6 +602,21 @@ function errorOf(e: { code: ErrorCode; message: string }): { code: ErrorCode; me
 function unreadable(path: string, e: unknown): FlrError {
   const why = (e as NodeJS.ErrnoException).code ?? String(e)
   return new FlrError('LPF_MISSING', `${path} cannot be read (${why}); make it a regular file readable by the user flr serve runs as`)
+}
+
+/** [LEASE-10] the log says it once when the store stops writing, and once when it writes again. */
+function observeStore(store: LmdbLeaseStore, log: Logger): void {
+  store.observe({
+    fault: (f) =>
+      log.error({ store: store.file, fault: f.kind, errno: f.errno }, `lease store cannot write; grants and releases are refused until it can: ${f.message}`),
+    recovered: (f) => log.info({ store: store.file, fault: f.kind, since: f.since }, 'lease store writes again; grants and releases resume'),
+  })
+}
+
+/** [LEASE-10] status shows a store that cannot write: what the refusals say, and since when. */
+function storeError(store: LmdbLeaseStore): { storeError?: { code: ErrorCode; message: string; since: string } } {
+  const fault = store.fault()
+  return fault ? { storeError: { code: 'STORE_UNAVAILABLE', message: fault.message, since: fault.since } } : {}
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
