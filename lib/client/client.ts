@@ -2,7 +2,15 @@
 // reconnect with backoff and resume by lease id, keep leases usable through the grace period.
 import { EventEmitter } from 'node:events'
 import { FlrError, isFlrError } from '../errors.js'
+import { PROTOCOL } from '../protocol/fields.js'
+import type { Op, RequestBody } from '../protocol/messages.js'
+import type { Answer, HelloAnswer, OkReply, LeaseAnswer, Push, RenewAnswer, StatusAnswer } from '../protocol/replies.js'
 import { Channel } from './channel.js'
+
+/** [WIRE-4] what the server said to hello. */
+export type Hello = HelloAnswer
+/** [WIRE-5] */
+export type LeaseGrant = LeaseAnswer
 
 export interface ClientOptions {
   host?: string
@@ -16,17 +24,6 @@ export interface ClientOptions {
   /** backoff between reconnect attempts: doubles from min to max */
   backoffMinMs?: number
   backoffMaxMs?: number
-}
-
-export interface Hello {
-  protocol: number
-  server: string
-  vendor: string
-  hostId: string
-  serverTime: number
-  leaseTtlMs: number
-  graceMs: number
-  packs: string[]
 }
 
 export interface LeaseOptions {
@@ -67,21 +64,22 @@ export class FlrClient extends EventEmitter {
   }
 
   /** Sends one request on the current connection; waits for a reconnect in progress. */
-  async request(op: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  async request<O extends Op>(op: O, ...body: {} extends RequestBody<O> ? [RequestBody<O>?] : [RequestBody<O>]): Promise<Answer<O>> {
     const channel = this.channel?.isOpen ? this.channel : await this.reconnecting()
-    const { id: _id, ok: _ok, ...reply } = await channel.request(op, body)
-    return reply
+    const reply = await channel.request(op, body[0] ?? ({} as RequestBody<O>))
+    return answerOf(reply)
   }
 
   /** [WIRE-5] Takes a lease and keeps it renewed at TTL/3 until release() or close(). */
   async lease(pack: string, options: LeaseOptions = {}): Promise<Lease> {
     const grant = await this.request('lease', { pack, ...options })
-    const lease = new Lease(this, grant as unknown as LeaseGrant)
+    const lease = new Lease(this, grant)
     this.held.add(lease)
     return lease
   }
 
-  status(): Promise<Record<string, unknown>> {
+  /** [WIRE-7] */
+  status(): Promise<StatusAnswer> {
     return this.request('status')
   }
 
@@ -103,12 +101,12 @@ export class FlrClient extends EventEmitter {
       this.host,
       port,
       this.opts.connectTimeoutMs ?? 5_000,
-      (name, body) => this.onPush(channel, name, body),
+      (push) => this.onPush(channel, push),
       (c) => this.onClose(c),
     )
     try {
-      const hello = await channel.request('hello', { protocol: 1, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
-      this.hello = hello as unknown as Hello
+      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
+      this.hello = answerOf(reply)
     } catch (e) {
       channel.close()
       throw e
@@ -124,15 +122,15 @@ export class FlrClient extends EventEmitter {
     return channel
   }
 
-  private onPush(from: Channel, name: string, body: Record<string, unknown>): void {
-    switch (name) {
+  private onPush(from: Channel, push: Push): void {
+    switch (push.push) {
       case 'revoked': {
-        for (const lease of this.held) if (lease.id === body.lease) lease.revoked(String(body.reason))
+        for (const lease of this.held) if (lease.id === push.lease) lease.revoked(push.reason)
         break
       }
       case 'moving': {
         // [SRV-5] resume on the new port; the old connection stays until it is idle
-        const port = Number(body.port)
+        const port = push.port
         this.emit('moving', port)
         if (from === this.channel) this.connecting ??= this.retry(port).finally(() => (this.connecting = undefined))
         break
@@ -170,17 +168,6 @@ export class FlrClient extends EventEmitter {
       }
     }
   }
-}
-
-interface LeaseGrant {
-  lease: string
-  pack: string
-  holder: string
-  expiresAt: number
-  ttlMs: number
-  limit: number
-  inUse: number
-  licenses: string
 }
 
 /**
@@ -232,9 +219,9 @@ export class Lease extends EventEmitter {
       // while the server is unreachable this waits for the reconnect; the grace timer decides meanwhile
       const reply = await this.client.request('renew', { lease: this.id })
       if (this.ended) return
-      this.confirmed(Number(reply.ttlMs))
+      this.confirmed(reply.ttlMs)
       if (reply.licenses !== this.licenses) {
-        this.licenses = String(reply.licenses)
+        this.licenses = reply.licenses
         this.emit('licenses', this.licenses)
       }
       this.emit('renewed', reply)
@@ -303,6 +290,14 @@ export class Lease extends EventEmitter {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** A reply's answer: its fields without id and ok. */
+function answerOf<O extends Op>(reply: OkReply<O>): Answer<O> {
+  const answer: Answer<O> & { id?: number; ok?: true } = { ...reply }
+  delete answer.id
+  delete answer.ok
+  return answer
+}
 
 function closeWhenIdle(channel: Channel): void {
   const check = () => {

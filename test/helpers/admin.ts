@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { request as httpRequest, type Agent } from 'node:http'
 import { FrameDecoder, encodeFrame } from '../../lib/protocol/frame.js'
+import type { WireError } from '../../lib/protocol/replies.js'
 import { setPassword } from '../../lib/admin/password.js'
 import type { ConfigSnapshot } from '../../lib/support/config-snapshot.js'
 import { HOST_ID, dropLpf, freePort, makeDirs, spawnServe, startDaemon, type Dirs, type PackSpec, type ServeProcess, type TestContext } from './server.js'
@@ -12,10 +13,14 @@ import { HOST_ID, dropLpf, freePort, makeDirs, spawnServe, startDaemon, type Dir
 /** A valid admin password under [ADM-1]. */
 export const PASSWORD = 'Corr3ct-Horse'
 
+/**
+ * A reply as a raw peer sees it, ok or not, before anything checks its shape: the error is the
+ * protocol's WireError; the other fields are read loosely, as a test that sends anything must.
+ */
 export interface Reply {
   id: number
   ok: boolean
-  error?: { code: string; message: string; [k: string]: unknown }
+  error?: WireError
   [k: string]: unknown
 }
 
