@@ -7,6 +7,7 @@ import path from 'node:path'
 import { open, type Database, type RootDatabase } from 'lmdb'
 import { FlrError } from '../errors.js'
 import type { LeaseRecord, LeaseStore } from '../engine/types.js'
+import { MAX_TABLES, STORE_TABLES } from './store-layout.js'
 import { damaged, fileIdentity, screenStoreFile, STORE_FILE, type StoreScreen } from './store-screen.js'
 import {
   decodeMeta,
@@ -171,7 +172,7 @@ const MAP_SIZE = 2 ** 30
 
 function openEnv(file: string): RootDatabase {
   try {
-    return open({ path: file, noSubdir: true, maxDbs: 4, overlappingSync: false, separateFlushed: true, mapSize: MAP_SIZE })
+    return open({ path: file, noSubdir: true, maxDbs: MAX_TABLES, overlappingSync: false, separateFlushed: true, mapSize: MAP_SIZE })
   } catch (e) {
     throw lmdbFailure(file, 'open', e)
   }
@@ -230,12 +231,12 @@ function checkFileLength(env: RootDatabase, file: string): void {
 // `create: false` (known to lmdb-js, missing from its types) when opening an existing
 // store: that must not write to it.
 function openMetaTable(env: RootDatabase, create: boolean): MetaTable {
-  const options = { name: 'meta', encoding: 'binary' as const, create }
+  const options = { name: STORE_TABLES.meta, encoding: 'binary' as const, create }
   return env.openDB<Buffer, string>(options)
 }
 
 function openLeaseTable(env: RootDatabase, create: boolean): LeaseTable {
-  const options = { name: 'leases', encoder: leaseValueCodec, create }
+  const options = { name: STORE_TABLES.leases, encoder: leaseValueCodec, create }
   return env.openDB<LeaseTuple | Undecodable, string>(options)
 }
 
