@@ -1,7 +1,7 @@
 // One TCP connection to a server: framed requests matched to replies by id, pushes out.
 import { connect, type Socket } from 'node:net'
 import { FlrError } from '../errors.js'
-import { FrameDecoder, writeFrame } from '../protocol/frame.js'
+import { encodeFrame, FrameDecoder } from '../protocol/frame.js'
 import type { Op, RequestBody } from '../protocol/messages.js'
 import { isPush, type OkReply, type Push, type WireError } from '../protocol/replies.js'
 
@@ -88,7 +88,8 @@ export class Channel {
     return new Promise((resolve, reject) => {
       // the reply to this id answers this op: its shape is the op's ([WIRE-2])
       this.pending.set(id, { resolve: resolve as (reply: OkReply) => void, reject })
-      writeFrame(this.socket, { ...body, id, op })
+      // a client sends a request at a time: the server's write policy (server/socket-writer.ts) is not its concern
+      this.socket.write(encodeFrame({ ...body, id, op }))
     })
   }
 

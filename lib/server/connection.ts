@@ -2,11 +2,12 @@
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
 import { FlrError, isFlrError } from '../errors.js'
-import { FrameDecoder, writeFrame } from '../protocol/frame.js'
+import { FrameDecoder } from '../protocol/frame.js'
 import { parseRequest, requestId, ok, fail, push, type PushArgs, type Request } from '../protocol/messages.js'
 import type { Answer, HelloAnswer, PushName, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
 import type { Logger } from './logger.js'
+import { writeFrame } from './socket-writer.js'
 
 /** What a connection needs from the daemon: a narrow view, not the daemon itself. */
 export interface ConnectionServices {
