@@ -12,6 +12,8 @@
 // a Number cannot hold, deep nesting, lengths the body cannot hold, trailing bytes) and builds
 // the value msgpackr's Unpackr built. test/protocol/codec-equivalence.test.ts holds both to
 // the codec they replace (reference-msgpack.ts), byte for byte and refusal for refusal.
+// Over 300 lines on purpose: one format's writer and reader, kept in one file so that what
+// encode writes and what decode accepts are read side by side.
 
 import { isUtf8 } from 'node:buffer'
 import { FlrError } from '../errors.js'
