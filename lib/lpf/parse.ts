@@ -1,9 +1,12 @@
 // [LPF-1] [LPF-2] [LPF-3] [LPF-6] The signed canonical content of an LPF → a frozen LicensePlan.
 //
 // Only the text verify.ts returns is read here, never the raw file. That text is exclusive c14n
-// output (xml-crypto's), a far smaller language than XML: no declaration, DOCTYPE, comment,
-// processing instruction or CDATA; no empty-element tags; every attribute written ` name="value"`
-// with `&`, `<`, `"` and whitespace escaped; text with `&`, `<` and `>` escaped. So it is read by
+// output (c14n.ts, byte for byte libxml2's), a far smaller language than XML: no declaration,
+// DOCTYPE, comment or CDATA (and no processing instruction: the screen refuses them); no
+// empty-element tags; every attribute and namespace declaration written ` name="value"` with
+// `&`, `<`, `"` and whitespace escaped; text with `&`, `<` and `>` escaped. This reader is only
+// as sound as those escapes: a namespace URI once written unescaped let a signed file show it a
+// pack no XML parser sees in the file (test/lpf/xmlsec.test.ts). So it is read by
 // one strict pass over its tags (readTree) rather than a general XML parser: anything outside
 // that language is refused, never guessed at. This replaced a fast-xml-parser parse plus a
 // second scan for the <licenses> slices, which cost a third of loading 1,000 packs;

@@ -3,6 +3,7 @@
 // validates; `flr sign` verifies its own output with loadLpf before writing it.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { SignedXml } from 'xml-crypto'
+import { ExclusiveC14nAlgorithm } from './c14n.js'
 import { EXC_C14N, REFERENCE_TRANSFORMS, digestMethodUri, signatureMethodUri, type HashName } from './dsig.js'
 
 export interface VendorKeyPair {
@@ -61,7 +62,7 @@ export function buildLpfXml(spec: LpfSpec): string {
 
 /**
  * [LPF-4] Signs `xml` with an enveloped XML-DSig Signature appended to its root: one Reference
- * with URI="", enveloped-signature then exclusive c14n, RSA-SHA256 (or SHA-512), no KeyInfo.
+ * with URI="", enveloped-signature then exclusive c14n (c14n.ts), RSA-SHA256 (or SHA-512), no KeyInfo.
  */
 export function signLpf(xml: string, privateKey: string | KeyObject, opts: { digest?: HashName } = {}): string {
   const hash = opts.digest ?? 'sha256'
@@ -72,6 +73,9 @@ export function signLpf(xml: string, privateKey: string | KeyObject, opts: { dig
     // [LPF-5] the server takes the key from its configuration only, so none is published
     getKeyInfoContent: () => null,
   })
+  // [LPF-4] digest and sign with flr's exclusive c14n, the one verify.ts checks with, not
+  // xml-crypto's own (which orders by locale and leaves namespace URIs unescaped)
+  sig.CanonicalizationAlgorithms = { ...sig.CanonicalizationAlgorithms, [EXC_C14N]: ExclusiveC14nAlgorithm }
   sig.addReference({ xpath: '/*', transforms: [...REFERENCE_TRANSFORMS], digestAlgorithm: digestMethodUri(hash), isEmptyUri: true })
   sig.computeSignature(xml, { location: { reference: '/*', action: 'append' } })
   return sig.getSignedXml()

@@ -1,25 +1,33 @@
 // [LPF-4] [LPF-5] XML-DSig verification of an LPF against the configured vendor keys only.
 //
-// The signature must follow one fixed profile (one enveloped Reference over the whole <lpf>,
+// The signature must follow one fixed profile (one enveloped Reference over the whole document,
 // exclusive c14n, RSA-SHA256/512), so verification is: check the structure is exactly that
 // profile, verify SignatureValue over the canonical SignedInfo with each vendor key, then
-// recompute the Reference digest over <lpf> minus the Signature (xml-crypto's enveloped-signature
-// transform, then c14n.ts's byte-identical rendering of xml-crypto's exclusive c14n). The
-// canonical text that digest covers is returned: it is all parse.ts reads ([LPF-6]). KeyInfo
-// is never read, so a key or certificate in the file cannot be trusted.
+// recompute the Reference digest over the document minus the Signature (enveloped-signature is
+// the Signature left out of the walk; exclusive c14n is c14n.ts, the same code `flr sign` digests
+// with). The canonical text that digest covers is returned: it is all parse.ts reads ([LPF-6]).
+// KeyInfo is never read, so a key or certificate in the file cannot be trusted.
+//
+// What is proven about that canonical text (test/lpf/c14n*.test.ts, test/lpf/xmlsec.test.ts): it
+// is byte for byte what libxml2 writes (xmllint --exc-c14n, xmlsec1) for every fixture and for
+// thousands of generated documents, under any locale; files flr signs verify with xmlsec1, and
+// files xmlsec1 signs verify here. So the text parse.ts reads is what any conforming XML parser
+// reads in the signed file: an escape c14n leaves out could make the reader of the canonical
+// text see elements the file does not have (a namespace URI written unescaped did exactly that),
+// which is why every namespace declaration libxml2 refuses, or would write unescaped, is
+// LPF_MALFORMED before anything is digested.
 //
 // Why not SignedXml.checkSignature(): it evaluates `//*` with a generic XPath engine (over
-// 100 ms for 1,000 packs, many seconds for 10,000: see bench/lpf.ts), and it checks the digests
+// 100 ms for 1,000 packs, many seconds for 10,000: see bench/lpf.ts), it checks the digests
 // before the signature, so it cannot tell "signed by someone else" (LPF_UNTRUSTED_KEY) from
-// "changed after signing" (LPF_SIGNATURE_INVALID). test/lpf/verify.test.ts proves the content
-// returned here is byte-identical to checkSignature()'s getSignedReferences() for every valid
-// fixture.
+// "changed after signing" (LPF_SIGNATURE_INVALID), and its own exclusive c14n is not the
+// recommendation's (locale-dependent order, unescaped namespace URIs, dropped attributes).
 import { createHash, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto'
 import { DOMParser } from '@xmldom/xmldom'
-import { SignedXml } from 'xml-crypto'
 import { XMLValidator } from 'fast-xml-parser'
 import { FlrError } from '../errors.js'
 import { exclusiveC14n } from './c14n.js'
+import { checkNamespaceDeclaration, XMLNS_NS } from './namespace-uri.js'
 import { DIGEST_METHODS, DSIG_NS, EXC_C14N, REFERENCE_TRANSFORMS, SIGNATURE_METHODS, type HashName } from './dsig.js'
 
 export interface VerifiedLpf {
@@ -42,16 +50,14 @@ const TEXT_NODE = 3
 const CDATA_SECTION_NODE = 4
 const COMMENT_NODE = 8
 
-// the library's registry of transforms, so the canonical bytes are exactly xml-crypto's
-const TRANSFORMS = new SignedXml().CanonicalizationAlgorithms
-
 /** [LPF-4] [LPF-5] Verifies `xml` (already screened) and returns its signed canonical content. */
 export function verifyLpf(xml: string, vendorKeys: readonly KeyObject[]): VerifiedLpf {
-  const root = lpfRoot(parseDocument(xml))
-  const signature = theSignature(root)
+  const doc = parseDocument(xml)
+  const signature = theSignature(lpfRoot(doc))
   const parts = readSignature(signature)
-  const vendorKeyIndex = findVendorKey(canonicalize(parts.signedInfo, [EXC_C14N], signature), parts, vendorKeys)
-  const signedContent = canonicalize(root, REFERENCE_TRANSFORMS, signature)
+  const vendorKeyIndex = findVendorKey(exclusiveC14n(parts.signedInfo), parts, vendorKeys)
+  // [LPF-4] the Reference's transforms: enveloped-signature, then exclusive c14n of the document
+  const signedContent = exclusiveC14n(doc, { exclude: signature })
   checkDigest(signedContent, parts)
   return { signedContent, vendorKeyIndex }
 }
@@ -70,10 +76,11 @@ export function signatureCount(xml: string): number {
  * serve or trust these values ([LPF-6]).
  */
 export function unverifiedContent(xml: string): string {
-  const root = lpfRoot(parseDocument(xml))
+  const doc = parseDocument(xml)
+  const root = lpfRoot(doc)
   const all = signaturesIn(root)
   const signature = all.length === 1 && all[0]!.parentNode === root ? all[0]! : null
-  return canonicalize(root, signature ? REFERENCE_TRANSFORMS : [EXC_C14N], signature)
+  return exclusiveC14n(doc, { exclude: signature })
 }
 
 function parseDocument(xml: string): Document {
@@ -102,7 +109,32 @@ function parseDocument(xml: string): Document {
   if (problem !== undefined) {
     throw new FlrError('LPF_MALFORMED', `the license pack file is not well-formed XML (${tidy(problem)}); ask the vendor for a new file`)
   }
+  checkDeclarations(doc!.documentElement!)
   return doc!
+}
+
+/**
+ * [LPF-4] [LPF-6] Every namespace declaration in the file, signed or not, is one libxml2 accepts
+ * and canonicalizes as the recommendation does (namespace-uri.ts); LPF_MALFORMED otherwise.
+ */
+function checkDeclarations(root: Element): void {
+  // iterative, so that no nesting depth overflows the stack
+  let n: Node | null = root
+  while (n) {
+    if (n.nodeType === ELEMENT_NODE) {
+      const attributes = (n as Element).attributes
+      for (let i = 0; i < attributes.length; i++) {
+        const attr = attributes[i]!
+        if (attr.namespaceURI === XMLNS_NS) checkNamespaceDeclaration(attr.prefix ? attr.localName : '', attr.value)
+      }
+      if (n.firstChild) {
+        n = n.firstChild
+        continue
+      }
+    }
+    while (n && n !== root && !n.nextSibling) n = n.parentNode
+    n = n && n !== root ? n.nextSibling : null
+  }
 }
 
 function tidy(xmldomMessage: string): string {
@@ -256,16 +288,6 @@ function base64Of(e: Element, name: string): Buffer {
   const text = (e.textContent ?? '').replace(/\s+/g, '')
   if (text === '' || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) invalid(`${name} is not base64`)
   return Buffer.from(text, 'base64')
-}
-
-function canonicalize(node: Element, transforms: readonly string[], signature: Element | null): string {
-  let out: Node | string = node
-  for (const uri of transforms) {
-    // exclusive c14n is c14n.ts's faster rendering of xml-crypto's own; enveloped-signature
-    // (removing the Signature) is xml-crypto's
-    out = uri === EXC_C14N ? exclusiveC14n(out as Element) : new TRANSFORMS[uri]!().process(out as Node, { signatureNode: signature })
-  }
-  return out as string
 }
 
 /** [LPF-5] the signature over SignedInfo must verify with one of the configured keys */

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DOMParser } from '@xmldom/xmldom'
 import { SignedXml } from 'xml-crypto'
@@ -8,13 +8,14 @@ import { screenLpf } from '../../lib/lpf/screen.js'
 import { buildLpfXml, signLpf } from '../../lib/lpf/vendor.js'
 import { niagaraSpec } from '../../fixtures/make-fixtures.js'
 import { DSIG_NS } from '../../lib/lpf/dsig.js'
-import { KEYS, VALID_DIR, VENDOR_KEY_PEM, hostile, otherPub, valid, validCases, vendorPub } from './helpers.js'
+import { KEYS, VALID_DIR, VENDOR_KEY_PEM, VENDOR_PUB_PATH, hostile, otherPub, valid, validCases, vendorPub } from './helpers.js'
+import { libxml2ExcC14nFile, requireTool, run, scratch } from './libxml2.js'
 
 const VENDOR_PUB_PEM = readFileSync(join(KEYS, 'vendor.pub.pem'), 'utf8')
 const signed = signLpf(buildLpfXml(niagaraSpec()), VENDOR_KEY_PEM)
 const text = (bytes: Buffer) => screenLpf(bytes)
 
-/** xml-crypto's own verifier, configured as its README shows, for comparison */
+/** xml-crypto's own verifier, configured as its README shows: a naive verifier the attacks below fool */
 function xmlCryptoCheck(xml: string, configure: (sig: SignedXml) => void): { ok: boolean; references: string[] } {
   const sig = new SignedXml()
   configure(sig)
@@ -27,14 +28,19 @@ function xmlCryptoCheck(xml: string, configure: (sig: SignedXml) => void): { ok:
   }
 }
 
-t.test('[LPF-4] [LPF-6] every valid fixture verifies, and its signed content is byte-identical to xml-crypto checkSignature()', async (t) => {
+t.test('[LPF-4] [LPF-6] every valid fixture verifies here and with xmlsec1, and its signed content is libxml2\'s exclusive c14n of it', async (t) => {
+  if (!requireTool(t, 'xmlsec1') || !requireTool(t, 'xmllint')) return
+  const dir = scratch(t)
   for (const { file } of validCases) {
     const xml = text(readFileSync(join(VALID_DIR, file)))
     const ours = verifyLpf(xml, [vendorPub])
-    const theirs = xmlCryptoCheck(xml, (s) => (s.publicCert = VENDOR_PUB_PEM))
-    t.equal(theirs.ok, true, `${file}: xml-crypto verifies it too`)
-    t.equal(ours.signedContent, theirs.references[0], `${file}: same canonical content`)
     t.equal(ours.vendorKeyIndex, 0)
+    const xmlsec = await run('xmlsec1', ['--verify', '--pubkey-pem', VENDOR_PUB_PATH, join(VALID_DIR, file)])
+    t.equal(xmlsec.code, 0, `${file}: xmlsec1 verifies it too`)
+    // enveloped-signature, then exclusive c14n, as libxml2 does it
+    const unsigned = join(dir, file)
+    writeFileSync(unsigned, xml.replace(/<(\w+:)?Signature\b[^]*<\/\1Signature>/, ''))
+    t.equal(ours.signedContent, (await libxml2ExcC14nFile(unsigned)).stdout, `${file}: the signed content is libxml2's`)
   }
 })
 
@@ -45,10 +51,13 @@ t.test('[LPF-6] the signed content is <lpf> without its Signature and without co
   t.notMatch(signedContent, /Signature|<!--/)
 })
 
-t.test('[LPF-4] content changed after signing: LPF_SIGNATURE_INVALID, and xml-crypto agrees it does not verify', async (t) => {
+t.test('[LPF-4] content changed after signing: LPF_SIGNATURE_INVALID, and xmlsec1 agrees it does not verify', async (t) => {
   const tampered = signed.replace('limit="20"', 'limit="21"')
   t.throws(() => verifyLpf(tampered, [vendorPub]), { code: 'LPF_SIGNATURE_INVALID', message: /changed after the vendor signed it/ })
-  t.equal(xmlCryptoCheck(tampered, (s) => (s.publicCert = VENDOR_PUB_PEM)).ok, false)
+  if (!requireTool(t, 'xmlsec1')) return
+  const file = join(scratch(t), 'tampered.lp')
+  writeFileSync(file, tampered)
+  t.not((await run('xmlsec1', ['--verify', '--pubkey-pem', VENDOR_PUB_PATH, file])).code, 0, 'xmlsec1 refuses it too')
 })
 
 t.test('[LPF-5] signed with a key that is not configured: LPF_UNTRUSTED_KEY', async (t) => {
@@ -127,6 +136,17 @@ t.test('[LPF-8] a file that is not well-formed XML, or not an <lpf>, is LPF_MALF
   ]
   for (const [name, xml, message] of cases) {
     t.throws(() => verifyLpf(xml, [vendorPub]), { code: 'LPF_MALFORMED', message }, name)
+  }
+})
+
+t.test('[LPF-4] [LPF-6] a namespace declaration libxml2 refuses is LPF_MALFORMED wherever it is, signed or not', async (t) => {
+  const cases: [string, string][] = [
+    ['a relative URI on the unsigned SignatureValue', signed.replace('<SignatureValue>', '<SignatureValue xmlns:q="relative">')],
+    ['markup in a URI inside <licenses>', signed.replace('<license product="station"', '<license xmlns:q="http://[&quot;&gt;&lt;/x&gt;]/" product="station"')],
+    ['an & in a default namespace URI', signed.replace('<packs>', '<packs xmlns="urn:x?a&amp;b">')],
+  ]
+  for (const [name, xml] of cases) {
+    t.throws(() => verifyLpf(xml, [vendorPub]), { code: 'LPF_MALFORMED', message: /namespace declaration/ }, name)
   }
 })
 
