@@ -89,10 +89,12 @@ export interface ServeProcess {
 /** `flr serve` as a child process (for SIGKILL and signal tests). Killed at teardown. */
 export function spawnServe(t: TestContext, dirs: Dirs, args: string[] = []): ServeProcess {
   const child = spawn(process.execPath, serveArgs(dirs, args), { stdio: ['ignore', 'pipe', 'pipe'] })
-  const { logs, waitForLog, exited } = watchServeLog(child)
+  const log = watchServeLog(child)
+  // the exit as node reports it: tests compare it whole
+  const exited = log.exited.then(({ code, signal }) => ({ code, signal }))
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     return exited
   })
-  return { child, logs, exited, waitForLog }
+  return { child, logs: log.logs, exited, waitForLog: log.waitForLog }
 }
