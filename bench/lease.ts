@@ -234,7 +234,8 @@ async function benchMemory(): Promise<string> {
   const port = await freePort()
   writeLpf(dirs.licenseDir, port, [MANY_PACK])
   const server = await startServe(dirs, port, {
-    args: ['--max-connections', String(MANY_CONNS * 2), '--lease-ttl', LONG_TTL],
+    // all from 127.0.0.1: past the default per-address cap of 1,000 ([WIRE-10])
+    args: ['--max-connections', String(MANY_CONNS * 2), '--max-connections-per-address', String(MANY_CONNS * 2), '--lease-ttl', LONG_TTL],
     openFiles: Math.min(limit.hard, MANY_CONNS * 2 + 1_000),
   })
   let conns: RawConnection[] = []

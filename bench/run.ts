@@ -22,6 +22,7 @@ const SCRIPTS: Script[] = [
   { name: 'restart', title: 'Restart' },
   { name: 'reload', title: 'Reload' },
   { name: 'http', title: 'HTTP /request' },
+  { name: 'hostile', title: 'One hostile peer' },
 ]
 /** A script that has not finished by then is stopped and reported as such. */
 const SCRIPT_TIMEOUT_MS = 200_000

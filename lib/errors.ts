@@ -33,7 +33,8 @@ export const ERRORS = {
   ADMIN_PASSWORD_NOT_SET: 'no admin password is set: run flr set-password on the server host',
   PASSWORD_RULES: 'the password does not meet the rules',
   // [WIRE-10] resources
-  SERVER_BUSY: 'the server is at --max-connections',
+  SERVER_BUSY: 'the server is at --max-connections or --max-connections-per-address',
+  TOO_MANY_WAITING: 'this connection already has 1,000 lease requests waiting for a seat',
   // HTTP shim (section 7)
   BODY_TOO_LARGE: 'request body over 16 KiB',
   UNSUPPORTED_MEDIA_TYPE: 'send Content-Type: application/json',

@@ -1,5 +1,7 @@
 // The shapes a transport (TCP connection, HTTP shim) exchanges with the seat engine.
 
+import type { WaitScope } from './waiters.js'
+
 export type { Lease } from './lease-entry.js'
 
 export type RevokeReason = 'pack-removed' | 'lpf-removed' | 'lpf-expired' | 'admin'
@@ -15,6 +17,8 @@ export interface LeaseRequest {
   owner?: unknown
   /** [LEASE-4] a closed connection aborts its waits */
   signal?: AbortSignal
+  /** [LEASE-4] [WIRE-10] the waits of one connection: capped, and cancelled together in O(1) each */
+  waits?: WaitScope
 }
 
 /** The lease answer of [WIRE-5]. */

@@ -204,6 +204,7 @@ export class SeatEngine {
 
   private ask(req: LeaseRequest, reply: Reply): void {
     if (req.signal?.aborted) return reply.reject(req.signal.reason)
+    if (req.waits?.aborted) return reply.reject(req.waits.abortReason)
     this.expireDue()
     const pack = this.packFor(req.pack)
     const held = pack.holders.get(req.holder)
@@ -267,7 +268,12 @@ export class SeatEngine {
 
   private enqueue(pack: PackSeats, req: LeaseRequest, reply: Reply, waitMs: number): void {
     const waiter = new Waiter(req, reply)
+    // [WIRE-10] first, so a request over its connection's cap is refused before it queues
+    req.waits?.enter(waiter)
     pack.waiters.add(waiter)
+    waiter.cancel = (reason) => {
+      if (pack.waiters.remove(waiter)) reply.reject(reason)
+    }
     const timer = this.clock.setTimeout(() => {
       if (pack.waiters.remove(waiter)) reply.reject(waitTimeout(pack.name, waitMs))
     }, waitMs)

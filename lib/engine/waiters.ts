@@ -1,5 +1,6 @@
 // Lease requests waiting for a seat of one pack, first come, first served ([LEASE-5]).
 
+import { FlrError } from '../errors.js'
 import type { Grant, LeaseRequest } from './contract.js'
 
 /** Where the answer to one lease request goes. */
@@ -8,9 +9,13 @@ export interface Reply {
   reject(error: unknown): void
 }
 
-/** One waiting lease request; it owns its deadline timer and abort listener. */
+function leaveAlone(): void {}
+
+/** One waiting lease request; it owns its deadline timer and its place in a WaitScope. */
 export class Waiter {
   private readonly releases: (() => void)[] = []
+  /** set by the engine as the waiter queues: takes it out of its queue and rejects it */
+  cancel: (reason: unknown) => void = leaveAlone
 
   constructor(
     readonly request: LeaseRequest,
@@ -28,6 +33,53 @@ export class Waiter {
 
   leave(): void {
     for (const undo of this.releases.splice(0)) undo()
+  }
+}
+
+/** [WIRE-10] at most this many requests of one connection wait for a seat at once */
+export const MAX_WAITING = 1_000
+
+/**
+ * The waits of one connection ([LEASE-4], [WIRE-10]): one set, cancelled as a whole when the
+ * connection closes, so a wait costs O(1) to join and to leave. (One AbortSignal listener per
+ * wait made each wait cost a walk over all the others: Node's add/removeEventListener are
+ * linear in the listener count, and 100,000 waits froze the server.)
+ */
+export class WaitScope {
+  private readonly waiters = new Set<Waiter>()
+  private cancelled = false
+  private reason: unknown
+
+  constructor(readonly limit = MAX_WAITING) {}
+
+  /** waits of this scope in a queue now */
+  get size(): number {
+    return this.waiters.size
+  }
+
+  get aborted(): boolean {
+    return this.cancelled
+  }
+
+  get abortReason(): unknown {
+    return this.reason
+  }
+
+  /** The engine queues `waiter` for this scope; TOO_MANY_WAITING past the limit. */
+  enter(waiter: Waiter): void {
+    if (this.waiters.size >= this.limit) {
+      throw new FlrError('TOO_MANY_WAITING', `this connection already has ${this.limit} lease requests waiting for a seat; wait for some to be answered`, { limit: this.limit })
+    }
+    this.waiters.add(waiter)
+    waiter.onLeave(() => this.waiters.delete(waiter))
+  }
+
+  /** Rejects every wait of the scope with `reason`, and any that would join later. */
+  cancel(reason: unknown): void {
+    if (this.cancelled) return
+    this.cancelled = true
+    this.reason = reason
+    for (const waiter of [...this.waiters]) waiter.cancel(reason)
   }
 }
 

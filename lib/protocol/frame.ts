@@ -38,6 +38,12 @@ export class FrameDecoder {
   private bodyLength = -1
   private body: Buffer | null = null
   private bodyFill = 0
+  /** [WIRE-10] the reader wants no more frames for now (its peer's replies are backlogged) */
+  private paused = false
+  /** what arrived while paused, the first from `pendingAt` on: kept whole, decoded on resume */
+  private pending: Buffer[] = []
+  private pendingAt = 0
+  private decoded = 0
 
   constructor(sink: FrameSink, maxFrame = MAX_FRAME) {
     if (!Number.isSafeInteger(maxFrame) || maxFrame < 1 || maxFrame > 0xffff_ffff) {
@@ -52,14 +58,81 @@ export class FrameDecoder {
     return this.headerFill + (this.body?.length ?? 0)
   }
 
+  /** A frame has started (some of its header or body is here) and is not complete yet. */
+  get midFrame(): boolean {
+    return this.bodyLength >= 0 || this.headerFill > 0
+  }
+
+  /** Frames delivered so far: a reader tells by it whether the frame in progress is a new one. */
+  get framesDecoded(): number {
+    return this.decoded
+  }
+
+  /** Bytes received but not decoded yet, because the reader paused. */
+  get held(): number {
+    let bytes = -this.pendingAt
+    for (const chunk of this.pending) bytes += chunk.length
+    return bytes
+  }
+
+  get isPaused(): boolean {
+    return this.paused
+  }
+
+  /**
+   * [WIRE-10] Deliver no further frame, not even from the chunk being decoded, until resume():
+   * a peer past its reply bound gets no more answers computed for it. Takes effect after the
+   * frame being delivered; what is left of the chunk is kept (a view, no copy).
+   */
+  pause(): void {
+    this.paused = true
+  }
+
+  /** Decodes what was held back, until done or paused again. Not to be called from a sink. */
+  resume(): void {
+    this.paused = false
+    while (!this.paused && !this.failed && this.pending.length > 0) {
+      const chunk = this.pending[0]!
+      const at = this.consume(chunk, this.pendingAt)
+      if (at < chunk.length) {
+        this.pendingAt = at
+        return
+      }
+      this.pending.shift()
+      this.pendingAt = 0
+    }
+  }
+
+  /** Drops whatever is held: the stream is over (the connection closed). */
+  close(): void {
+    this.failed = true
+    this.body = null
+    this.pending = []
+    this.pendingAt = 0
+  }
+
   /** Feeds bytes as they arrive; frames may be split anywhere or packed many to a chunk. */
   push(chunk: Buffer): void {
-    let at = 0
-    while (at < chunk.length && !this.failed) {
+    if (this.failed) return
+    if (this.paused || this.pending.length > 0) {
+      this.pending.push(chunk)
+      return
+    }
+    const at = this.consume(chunk, 0)
+    if (at < chunk.length && !this.failed) {
+      this.pending.push(chunk)
+      this.pendingAt = at
+    }
+  }
+
+  /** Decodes from `at` until the chunk ends, the stream fails or the reader pauses; where it stopped. */
+  private consume(chunk: Buffer, at: number): number {
+    while (at < chunk.length && !this.failed && !this.paused) {
       if (this.bodyLength < 0) at = this.readHeader(chunk, at)
       else if (this.body === null && chunk.length - at >= this.bodyLength) at = this.readWholeBody(chunk, at)
       else at = this.readPartOfBody(chunk, at)
     }
+    return at
   }
 
   private readHeader(chunk: Buffer, at: number): number {
@@ -127,6 +200,7 @@ export class FrameDecoder {
       this.fail(err instanceof FlrError ? err : new FlrError('BAD_FRAME', `frame could not be decoded: ${String(err)}`))
       return
     }
+    this.decoded++
     this.sink.frame(msg)
   }
 
@@ -134,6 +208,7 @@ export class FrameDecoder {
     // [WIRE-3] the fault ends the stream: drop what is held and ignore all further input.
     this.failed = true
     this.body = null
+    this.pending = []
     this.headerFill = 0
     this.headerValue = 0
     this.sink.fault(err)

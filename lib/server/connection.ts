@@ -2,12 +2,15 @@
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
 import { FlrError, isFlrError } from '../errors.js'
-import { FrameDecoder } from '../protocol/frame.js'
 import { parseRequest, requestId, ok, fail, push, type PushArgs, type Request } from '../protocol/messages.js'
 import type { Answer, HelloAnswer, PushName, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
+import { WaitScope } from '../engine/waiters.js'
 import type { Logger } from './logger.js'
+import { CONNECTION_LIMITS, Intake, type ConnectionLimits } from './intake.js'
 import { writeFrame } from './socket-writer.js'
+
+export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 
 /** What a connection needs from the daemon: a narrow view, not the daemon itself. */
 export interface ConnectionServices {
@@ -17,16 +20,14 @@ export interface ConnectionServices {
   status(): StatusAnswer
   auth(password: string): Promise<void>
   reload(): Promise<ReloadAnswer>
+  /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
+  limits?: Partial<ConnectionLimits>
 }
 
 /** A reply's fields besides id and ok ([WIRE-2], typed in protocol/replies.ts); none for an empty reply. */
 type Body = Answer | void
 
 export const HELLO_TIMEOUT_MS = 10_000
-/** [WIRE-10] replies buffered for a peer before its requests wait for it to read them */
-const MAX_BUFFERED = 1024 * 1024
-/** [WIRE-10] how long a peer with MAX_BUFFERED of replies waiting may take to read them */
-const STALLED_MS = 10_000
 
 export class Connection {
   readonly address: string
@@ -34,10 +35,15 @@ export class Connection {
   private admin = false
   private closed = false
   /** made for the first request that may wait: most connections never wait ([LEASE-5]) */
-  private waits: AbortController | undefined
-  private readonly decoder: FrameDecoder
+  private waits: WaitScope | undefined
+  private readonly intake: Intake
+  private readonly limits: ConnectionLimits
   private helloTimer: NodeJS.Timeout | undefined
-  private backlogCheckQueued = false
+  private idleTimer: NodeJS.Timeout
+  /** when something pending last ended ([WIRE-10] idle) */
+  private lastActive = Date.now()
+  /** requests whose answer is still to come (waits, store writes, auth) */
+  private inFlight = 0
 
   constructor(
     private readonly socket: Socket,
@@ -45,17 +51,36 @@ export class Connection {
     private readonly onClose: (c: Connection) => void,
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-    this.decoder = new FrameDecoder({
+    this.limits = { ...CONNECTION_LIMITS, ...services.limits }
+    this.intake = new Intake(socket, this.limits, {
       frame: (msg) => this.onFrame(msg),
       fault: (err) => this.fault(err),
-    })
+      who: () => ({ address: this.address, client: this.client }),
+    }, services.log)
     socket.setNoDelay(true)
-    socket.on('data', (chunk) => this.decoder.push(chunk))
     socket.on('error', (err) => services.log.debug({ err, address: this.address }, 'connection error'))
     socket.on('close', () => this.cleanup())
     // [WIRE-4] hello within 10 s of connecting, or the connection is closed
     this.helloTimer = setTimeout(() => this.socket.destroy(), HELLO_TIMEOUT_MS)
     this.helloTimer.unref()
+    this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleMs)
+    this.idleTimer.unref()
+  }
+
+  /** [WIRE-10] no frame and nothing pending for idleMs: closed. */
+  private checkIdle(): void {
+    if (this.closed) return
+    const now = Date.now()
+    // something pending: the quiet time starts once it is done, not before
+    if (this.inFlight > 0 || this.socket.writableLength > 0 || this.intake.busy) this.lastActive = now
+    const left = Math.max(this.lastActive, this.intake.lastInput) + this.limits.idleMs - now
+    if (left > 0) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), left)
+      this.idleTimer.unref()
+      return
+    }
+    this.services.log.info({ address: this.address, client: this.client }, `no frame for ${this.limits.idleMs} ms and nothing pending: closing`)
+    this.socket.destroy()
   }
 
   get isOpen(): boolean {
@@ -76,34 +101,7 @@ export class Connection {
     // after a fault or shutdown has ended the stream, late replies are dropped, not written after end
     if (this.closed || this.socket.destroyed || this.socket.writableEnded) return
     writeFrame(this.socket, msg)
-    // judged once this turn's frames have been handed to the kernel (writeFrame flushes them
-    // on the tick it queued first): until then, they count as buffered though nothing waits
-    if (!this.backlogCheckQueued) {
-      this.backlogCheckQueued = true
-      process.nextTick(() => this.checkBacklog())
-    }
-  }
-
-  /**
-   * [WIRE-10] Replies past 1 MiB not yet taken by the peer: take none of its requests until it
-   * has read them all, and cut it off if it has not within STALLED_MS. A client that sends
-   * thousands of requests at once and reads as fast as it can is slowed down, not dropped; a
-   * peer that stops reading is closed, and its backlog stays near 1 MiB meanwhile.
-   */
-  private checkBacklog(): void {
-    this.backlogCheckQueued = false
-    const socket = this.socket
-    if (socket.destroyed || socket.isPaused() || socket.writableLength <= MAX_BUFFERED) return
-    socket.pause()
-    const stalled = setTimeout(() => {
-      this.services.log.warn({ address: this.address, client: this.client, buffered: socket.writableLength }, 'peer stopped reading: closing')
-      socket.destroy()
-    }, STALLED_MS)
-    stalled.unref()
-    socket.once('drain', () => {
-      clearTimeout(stalled)
-      socket.resume()
-    })
+    this.intake.wrote()
   }
 
   /** [WIRE-3] a fault ends the connection after one error frame with id 0 */
@@ -131,10 +129,16 @@ export class Connection {
       return
     }
     if (!(body instanceof Promise)) return this.send(ok(id, body))
+    this.inFlight++
     body.then(
-      (answer) => this.send(ok(id, answer)),
-      (e: unknown) => this.send(fail(id, this.asFlrError(e, op))),
+      (answer) => this.answered(ok(id, answer)),
+      (e: unknown) => this.answered(fail(id, this.asFlrError(e, op))),
     )
+  }
+
+  private answered(reply: object): void {
+    if (--this.inFlight === 0) this.lastActive = Date.now()
+    this.send(reply)
   }
 
   private asFlrError(e: unknown, op: string): FlrError {
@@ -167,7 +171,7 @@ export class Connection {
           address: this.address,
           waitMs: req.wait,
           owner: this,
-          signal: req.wait ? (this.waits ??= new AbortController()).signal : undefined,
+          waits: req.wait ? (this.waits ??= new WaitScope()) : undefined,
         })
       case 'renew':
         return engine.renew(req.lease, this)
@@ -208,8 +212,11 @@ export class Connection {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.helloTimer)
+    clearTimeout(this.idleTimer)
+    // [WIRE-10] the memory a cut-off peer held comes back: nothing it sent is kept
+    this.intake.close()
     // [LEASE-4] closing releases nothing, but cancels this connection's waits
-    this.waits?.abort(new FlrError('CONNECTION_LOST'))
+    this.waits?.cancel(new FlrError('CONNECTION_LOST'))
     this.onClose(this)
   }
 }

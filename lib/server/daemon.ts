@@ -19,7 +19,8 @@ import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { AccessLog } from './access-log.js'
 import { createHttpShim, startHttp } from './http.js'
-import { Connection, type ConnectionServices } from './connection.js'
+import { Connection, type ConnectionLimits, type ConnectionServices } from './connection.js'
+import { Admission } from './admission.js'
 import { Listener } from './listener.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -43,6 +44,10 @@ export interface DaemonConfig {
   tls?: { cert: string; key: string }
   httpPack?: string
   maxConnections?: number
+  /** [WIRE-10] --max-connections-per-address */
+  maxConnectionsPerAddress?: number
+  /** [WIRE-10] per-connection timeouts and reply bound; not a CLI option: tests shorten them */
+  connectionLimits?: Partial<ConnectionLimits>
   logDir?: string
   clock?: Clock
   /** [SRV-3] how long a removed file must stay removed */
@@ -82,6 +87,7 @@ const DEFAULTS = {
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1_000,
   removalGraceMs: 5_000,
   recheckMs: 60_000,
   moveCloseMs: 5_000,
@@ -95,6 +101,7 @@ export class Daemon {
   /** what connections see of the daemon */
   private readonly services: ConnectionServices
   private readonly connections = new Map<Socket, Connection>()
+  private readonly admission: Admission
   private plan: LicensePlan | undefined
   /** the plan's pack names, for every hello: built once per plan, not once per connection */
   private packNames: readonly string[] = []
@@ -145,7 +152,9 @@ export class Daemon {
       status: () => this.status(),
       auth: (password) => this.admin.auth(password),
       reload: async () => ({ ...(await this.reload()) }),
+      limits: this.cfg.connectionLimits,
     }
+    this.admission = new Admission(this.cfg.maxConnections, this.cfg.maxConnectionsPerAddress)
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
   }
@@ -438,12 +447,16 @@ export class Daemon {
   // ---- connections ----
 
   private accept(socket: Socket): void {
-    // [WIRE-10] over --max-connections: SERVER_BUSY, then closed
-    if (this.connections.size >= this.cfg.maxConnections || this.stopping) {
-      refuse(socket, new FlrError('SERVER_BUSY', `the server is at its limit of ${this.cfg.maxConnections} connections; try again later`))
+    // [WIRE-10] over --max-connections or --max-connections-per-address: SERVER_BUSY, then closed
+    const admitted = this.stopping ? new FlrError('SERVER_BUSY', 'the server is shutting down') : this.admission.admit(socket)
+    if (admitted instanceof FlrError) {
+      refuse(socket, admitted)
       return
     }
-    const conn = new Connection(socket, this.services, () => this.connections.delete(socket))
+    const conn = new Connection(socket, this.services, () => {
+      admitted()
+      this.connections.delete(socket)
+    })
     this.connections.set(socket, conn)
   }
 

@@ -31,6 +31,7 @@ interface ServeOptions {
   tlsKey?: string
   httpPack: string
   maxConnections: string
+  maxConnectionsPerAddress: string
   logDir?: string
   logLevel: string
 }
@@ -54,6 +55,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--tls-key <file>', 'PEM private key for HTTPS')
     .option('--http-pack <name>', 'pack leased by POST /request when the body names none', 'Agent-Session')
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
+    .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
     .addHelpText(
@@ -116,6 +118,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     tls: opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') } : undefined,
     httpPack: opts.httpPack,
     maxConnections: count(opts.maxConnections, '--max-connections'),
+    maxConnectionsPerAddress: count(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
     logDir,
     storeScreen,
   }
