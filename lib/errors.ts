@@ -45,6 +45,8 @@ export const ERRORS = {
   STORE_DAMAGED: 'the lease store is damaged',
   STATE_LOCKED: 'another flr serve is using this state directory',
   PORT_IN_USE: 'the port is held by another process',
+  // [LEASE-10] the store cannot write: grants and releases are refused until it can
+  STORE_UNAVAILABLE: 'the lease store cannot write; grants and releases resume by themselves once it can',
   // the client library and CLI
   INTERNAL: 'the server failed to handle the request; its log says why',
   CONNECTION_LOST: 'the connection to the server was lost',

@@ -210,6 +210,9 @@ export class SeatEngine {
     const held = pack.holders.get(req.holder)
     // [LEASE-2] one lease per holder and pack: a repeated request gets the same lease, renewed
     if (held) return this.join(pack, held, req, reply)
+    // [LEASE-10] a grant the store cannot record is refused before a seat is taken or a wait begins
+    const down = this.storeDown()
+    if (down) throw down
     // [LEASE-5] a free seat goes to a newcomer only when nobody waits before it
     if (pack.waiters.size === 0 && pack.hasFreeSeat) return this.grant(pack, req, reply)
     const waitMs = cappedWait(req.waitMs)
@@ -235,6 +238,9 @@ export class SeatEngine {
   }
 
   private grant(pack: PackSeats, req: LeaseRequest, reply: Reply): void {
+    // [LEASE-10] a waiter whose seat came while the store cannot write is told so; the seat stays free
+    const down = this.storeDown()
+    if (down) return reply.reject(down)
     const entry = new LeaseEntry(this.freshId(), pack.name, req.holder, req.client, req.address, this.clock.now(), req.owner)
     entry.replies = [reply]
     pack.holders.set(entry.holder, entry)
@@ -307,6 +313,9 @@ export class SeatEngine {
     this.expireDue()
     const entry = this.expiry.get(leaseId)
     if (!entry) throw leaseUnknown()
+    // [LEASE-10] a release the store cannot record is refused, and the lease stays as it was
+    const down = this.storeDown()
+    if (down) throw down
     const pack = this.packOf(entry)
     this.expiry.delete(entry)
     this.forget(pack, entry)
@@ -414,6 +423,14 @@ export class SeatEngine {
       if (!this.knows(id)) return id
     }
     throw new Error('newLeaseId returned an id already in use three times in a row')
+  }
+
+  private storeDown(): Error | undefined {
+    try {
+      return this.store.unavailable?.()
+    } catch {
+      return undefined
+    }
   }
 
   private storePut(entry: LeaseEntry): Promise<void> {

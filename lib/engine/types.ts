@@ -27,6 +27,11 @@ export interface LeaseStore {
   put(record: LeaseRecord): Promise<void>
   /** [LEASE-7] durable before the release is acknowledged; also used for expiry and revoke */
   remove(lease: string): Promise<void>
+  /**
+   * [LEASE-10] the refusal a grant or release gets now because the store cannot write
+   * (STORE_UNAVAILABLE), or undefined when it can. A store that is not told returns undefined.
+   */
+  unavailable?(): Error | undefined
 }
 
 /** A store that keeps nothing: for engine tests and `--state-dir`-less tools. */

@@ -142,9 +142,13 @@ export class Daemon {
       store,
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => this.pushRevoked(lease, reason),
-      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be seen
-      onStoreError: (err, op, lease) => this.log.error({ err, op, lease }, 'lease store write failed'),
+      // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be
+      // seen, once: a store that cannot write says so itself ([LEASE-10], observeStore)
+      onStoreError: (err, op, lease) => {
+        if (!isFlrError(err, 'STORE_UNAVAILABLE')) this.log.error({ err, op, lease }, 'lease store write failed')
+      },
     })
+    observeStore(store, this.log)
     this.services = {
       engine: this.engine,
       log: this.log,
@@ -501,6 +505,7 @@ export class Daemon {
         : {}),
       ...(this.pendingError ? { pendingError: this.pendingError } : {}),
       ...(this.portError ? { portError: this.portError } : {}),
+      ...storeError(this.store),
       listeningPort: this.listener?.port ?? null,
       restored: this.restored,
       packs: this.engine.serving ? this.engine.packs() : [],
@@ -514,6 +519,8 @@ export class Daemon {
       engine: this.engine,
       httpPack: this.cfg.httpPack,
       store: this.store,
+      // [HTTP-1] why health answers 503 when no LPF is in force
+      notServing: () => (this.engine.serving ? undefined : (this.notServing ?? { code: 'NOT_SERVING', message: 'not serving' })),
       accessLog: this.accessLog,
       version: { version: VERSION },
       log: this.log,
@@ -596,6 +603,21 @@ function errorOf(e: { code: ErrorCode; message: string }): { code: ErrorCode; me
 function unreadable(path: string, e: unknown): FlrError {
   const why = (e as NodeJS.ErrnoException).code ?? String(e)
   return new FlrError('LPF_MISSING', `${path} cannot be read (${why}); make it a regular file readable by the user flr serve runs as`)
+}
+
+/** [LEASE-10] the log says it once when the store stops writing, and once when it writes again. */
+function observeStore(store: LmdbLeaseStore, log: Logger): void {
+  store.observe({
+    fault: (f) =>
+      log.error({ store: store.file, fault: f.kind, errno: f.errno }, `lease store cannot write; grants and releases are refused until it can: ${f.message}`),
+    recovered: (f) => log.info({ store: store.file, fault: f.kind, since: f.since }, 'lease store writes again; grants and releases resume'),
+  })
+}
+
+/** [LEASE-10] status shows a store that cannot write: what the refusals say, and since when. */
+function storeError(store: LmdbLeaseStore): { storeError?: { code: ErrorCode; message: string; since: string } } {
+  const fault = store.fault()
+  return fault ? { storeError: { code: 'STORE_UNAVAILABLE', message: fault.message, since: fault.since } } : {}
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

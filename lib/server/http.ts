@@ -45,8 +45,10 @@ export interface HttpShimOptions {
   engine: ShimEngine
   /** [HTTP-2] the pack of a /request that names none (--http-pack) */
   httpPack: string
-  /** [HTTP-1] the lease store; health answers 503 when it is not usable */
-  store?: { healthy(): boolean }
+  /** [HTTP-1] the lease store; health answers 503 when it is not usable, saying why ([LEASE-10]) */
+  store?: { healthy(): boolean; fault?(): { message: string } | undefined }
+  /** [HTTP-1] why the server does not serve leases (no valid LPF…), or undefined while it does */
+  notServing?: () => { code: ErrorCode; message: string } | undefined
   accessLog?: AccessLog
   version: VersionInfo
   log: ShimLog
@@ -80,6 +82,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_SERVING: 503,
+  STORE_UNAVAILABLE: 503,
 }
 
 
@@ -92,6 +95,7 @@ class HttpShim {
   private readonly engine: ShimEngine
   private readonly httpPack: string
   private readonly store: HttpShimOptions['store']
+  private readonly notServing: HttpShimOptions['notServing']
   private readonly accessLog: AccessLog | undefined
   private readonly log: ShimLog
   private readonly gls: Record<string, string>
@@ -100,6 +104,7 @@ class HttpShim {
     this.engine = opts.engine
     this.httpPack = opts.httpPack
     this.store = opts.store
+    this.notServing = opts.notServing
     this.accessLog = opts.accessLog
     this.log = opts.log
     this.gls = glsVersion(opts.version)
@@ -129,19 +134,35 @@ class HttpShim {
     throw new FlrError('NOT_FOUND', `no route ${path.slice(0, 200)}: the shim serves /api/1.0/health, /api/1.0/packs and /request`)
   }
 
-  /** [HTTP-1] */
+  /**
+   * [HTTP-1] 200 while leases are served; otherwise 503 with the reason, so that a load
+   * balancer needs no JSON. A store that cannot write serves no grant ([LEASE-10]): its
+   * connectionCheck says what is wrong, and it is the reason.
+   */
   private health(): Reply {
-    const healthy = this.storeHealthy()
-    const GLS = { ...this.gls, database: { connectionCheck: healthy ? 'success' : 'failure' } }
-    return { status: healthy ? 200 : 503, body: { GLS, serving: this.engine.serving } }
+    const storeProblem = this.storeProblem()
+    const GLS = { ...this.gls, database: { connectionCheck: storeProblem === undefined ? 'success' : `failure: ${storeProblem}` } }
+    const reason = storeProblem !== undefined ? { code: 'STORE_UNAVAILABLE', message: storeProblem } : this.notServingReason()
+    if (reason === undefined) return { status: 200, body: { GLS, serving: true } }
+    return { status: 503, body: { GLS, serving: false, reason } }
   }
 
-  private storeHealthy(): boolean {
+  /** undefined while the store answers and can write; otherwise what is wrong */
+  private storeProblem(): string | undefined {
+    if (!this.store) return undefined
     try {
-      return this.store?.healthy() ?? true
-    } catch {
-      return false
+      const fault = this.store.fault?.()
+      if (fault) return fault.message
+      return this.store.healthy() ? undefined : 'the lease store does not answer'
+    } catch (e) {
+      return `the lease store does not answer (${e instanceof Error ? e.message : String(e)})`
     }
+  }
+
+  private notServingReason(): { code: ErrorCode; message: string } | undefined {
+    const reason = this.notServing?.()
+    if (reason) return reason
+    return this.engine.serving ? undefined : { code: 'NOT_SERVING', message: ERRORS.NOT_SERVING }
   }
 
   /** [HTTP-4] */

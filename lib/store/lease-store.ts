@@ -1,28 +1,31 @@
 // The durable lease store: one LMDB file in the state directory. [LEASE-7] a put or remove
 // resolves only once its transaction is flushed to disk; [LEASE-8] load() gives back what
 // was acknowledged; [LEASE-9] the file is bound to a host id and refused, never wiped,
-// when it belongs to another host or is damaged.
+// when it belongs to another host or is damaged; [LEASE-10] a write that fails (disk full,
+// I/O error, read-only) is refused with STORE_UNAVAILABLE, never an unhandled rejection,
+// and the store finds out by itself when it can write again.
 import fs from 'node:fs'
 import path from 'node:path'
-import { open, type Database, type RootDatabase } from 'lmdb'
-import { FlrError } from '../errors.js'
+import type { RootDatabase } from 'lmdb'
 import type { LeaseRecord, LeaseStore } from '../engine/types.js'
-import { MAX_TABLES, STORE_TABLES } from './store-layout.js'
-import { damaged, fileIdentity, screenStoreFile, STORE_FILE, type StoreScreen } from './store-screen.js'
+import { tupleOf, leaseValueCodec, decodeMeta } from './record-codec.js'
+import { classifyFault, commitCause, fileSystemStillBroken, storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
+import { fileIdentity, screenStoreFile, STORE_FILE, type StoreScreen } from './store-screen.js'
 import {
-  decodeMeta,
-  encodeMeta,
-  leaseValueCodec,
-  recordOf,
-  STORE_FORMAT,
-  tupleOf,
-  Undecodable,
-  type LeaseTuple,
-  type StoreMeta,
-} from './record-codec.js'
+  createTables,
+  entryCount,
+  META_KEY,
+  openEnv,
+  openExisting,
+  readLeases,
+  screen,
+  type LeaseTable,
+  type MetaTable,
+  type Tables,
+} from './store-open.js'
 
 export { STORE_FILE }
-const META_KEY = 'store'
+export type { StoreFault, StoreFaultListener }
 
 export interface LeaseStoreOptions {
   stateDir: string
@@ -30,9 +33,6 @@ export interface LeaseStoreOptions {
   /** a screen of the file made earlier (screenStore); used if the file has not changed since */
   screened?: Promise<StoreScreen>
 }
-
-type MetaTable = Database<Buffer, string>
-type LeaseTable = Database<LeaseTuple | Undecodable, string>
 
 /** Opens (or creates) the store of `stateDir` for `hostId`; rejects STORE_WRONG_HOST or STORE_DAMAGED. */
 export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLeaseStore> {
@@ -42,7 +42,7 @@ export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLease
   const existed = await screen(file, opts.screened)
   const env = openEnv(file)
   try {
-    const tables = existed ? await openExisting(env, file, opts.hostId) : await createTables(env, opts.hostId)
+    const tables = existed ? await openExisting(env, file, opts.hostId) : await createTables(env, opts.hostId, file)
     const restored = readLeases(tables.leases, file)
     return new LmdbLeaseStore(env, tables, file, opts.hostId, restored)
   } catch (e) {
@@ -51,17 +51,38 @@ export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLease
   }
 }
 
+/** While the store cannot write, how often it tries again (a write of its own meta entry). */
+export const PROBE_INTERVAL_MS = 1_000
+
+type Committed = Promise<boolean> & { flushed?: Promise<unknown> }
+
+interface Commit {
+  committed: Committed
+  durable: Promise<void>
+  /** leases removed by this commit: to remove again if it fails */
+  removes: string[]
+}
+
 export class LmdbLeaseStore implements LeaseStore {
   readonly file: string
   readonly hostId: string
-  readonly #env: RootDatabase
-  readonly #meta: MetaTable
-  readonly #leases: LeaseTable
+  /** undefined while closed to be reopened ([LEASE-10]) */
+  #env: RootDatabase | undefined
+  #meta: MetaTable
+  #leases: LeaseTable
   #snapshot: LeaseRecord[] | undefined
-  #writeError: Error | undefined
   #closing: Promise<void> | undefined
   /** the last write's commit, and the promise its writes were given */
-  #commit: { committed: Promise<unknown>; durable: Promise<void> } | undefined
+  #commit: Commit | undefined
+  /** [LEASE-10] set from the first failed write until a probe writes again */
+  #fault: StoreFault | undefined
+  /** leases whose removal failed: removed by the probe that ends the fault, before anything else is acknowledged */
+  readonly #unremoved = new Set<string>()
+  #listener: StoreFaultListener | undefined
+  #probeTimer: NodeJS.Timeout | undefined
+  #probing: Promise<void> | undefined
+  /** the file as it was when closed for a reopen: a file changed since is screened again */
+  #closedIdentity: string | null | undefined
 
   /** Use openLeaseStore. */
   constructor(env: RootDatabase, tables: Tables, file: string, hostId: string, snapshot: LeaseRecord[]) {
@@ -79,12 +100,27 @@ export class LmdbLeaseStore implements LeaseStore {
     const tuple = tupleOf(record)
     const invalid = typeof record.lease === 'string' && record.lease !== '' ? leaseValueCodec.check(tuple) : 'has no lease id'
     if (invalid) return Promise.reject(new TypeError(`not storing lease ${String(record.lease)}: it ${invalid}`))
-    return this.#durable(() => this.#leases.put(record.lease, tuple))
+    return this.#durable(undefined, () => this.#leases.put(record.lease, tuple))
   }
 
   /** [LEASE-7] resolves once the removal is on disk; removing an unknown lease is not an error. */
   remove(lease: string): Promise<void> {
-    return this.#durable(() => this.#leases.remove(lease))
+    return this.#durable(lease, () => this.#leases.remove(lease))
+  }
+
+  /** [LEASE-10] the refusal a write would get now (the engine refuses grants and releases with it), or undefined. */
+  unavailable(): Error | undefined {
+    return this.#fault && storeUnavailable(this.#fault)
+  }
+
+  /** [LEASE-10] why the store cannot write, while it cannot. */
+  fault(): StoreFault | undefined {
+    return this.#fault
+  }
+
+  /** [LEASE-10] told once when writes start failing, and once when they work again. */
+  observe(listener: StoreFaultListener): void {
+    this.#listener = listener
   }
 
   /** [LEASE-8] every stored lease, for restore at start (the first call reuses the records validated at open). */
@@ -99,9 +135,9 @@ export class LmdbLeaseStore implements LeaseStore {
     return entryCount(this.#leases)
   }
 
-  /** [HTTP-1] a cheap read proving the store answers, and no write has failed since the last success. */
+  /** [HTTP-1] a cheap read proving the store answers, and that it can write. */
   healthy(): boolean {
-    if (this.#closing || this.#writeError) return false
+    if (this.#closing || this.#fault || !this.#env) return false
     try {
       const bytes = this.#meta.getBinary(META_KEY)
       if (!bytes) return false
@@ -112,11 +148,12 @@ export class LmdbLeaseStore implements LeaseStore {
     }
   }
 
-  /** [SRV-8] waits for every write issued so far to be on disk, then closes the file. */
+  /** [SRV-8] waits for every write issued so far to be on disk (or to have failed), then closes the file. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#env.flushed
-      await this.#env.close()
+      clearTimeout(this.#probeTimer)
+      await this.#probing
+      await this.#closeEnv()
     })()
     return this.#closing
   }
@@ -129,173 +166,161 @@ export class LmdbLeaseStore implements LeaseStore {
   // is waited for anyway (when it is another) so that [LEASE-7] does not depend on that
   // option. lmdb-js gives every write of a transaction the same promise, so they share
   // one here too: a busy server makes one per commit, not one per grant or release.
-  #durable(write: () => Promise<boolean>): Promise<void> {
+  #durable(removes: string | undefined, write: () => Committed): Promise<void> {
     if (this.#closing) return Promise.reject(new Error(`the lease store ${this.file} is closed`))
+    if (this.#fault) {
+      // [LEASE-10] nothing reaches the file until a probe has written again; a removal is
+      // owed, since the engine has already forgotten the lease (expiry, cleanup)
+      if (removes !== undefined) this.#unremoved.add(removes)
+      return Promise.reject(storeUnavailable(this.#fault))
+    }
     this.#snapshot = undefined // the records read at open no longer tell the whole story
-    let committed: Promise<boolean> & { flushed?: Promise<unknown> }
+    let committed: Committed
     try {
       committed = write()
     } catch (e) {
+      if (removes !== undefined) this.#unremoved.add(removes)
       return this.#failed(e)
     }
     if (this.#commit?.committed !== committed) {
-      const flushed = committed.flushed ?? committed
-      const durable = (flushed === committed ? committed : committed.then(() => flushed)).then(this.#written, this.#failed)
-      this.#commit = { committed, durable }
+      const commit: Commit = { committed, durable: undefined!, removes: [] }
+      commit.durable = outcome(committed).then((failure) => (failure ? this.#commitFailed(commit, failure.cause) : this.#written()))
+      this.#commit = commit
     }
+    if (removes !== undefined) this.#commit.removes.push(removes)
     return this.#commit.durable
   }
 
+  // [LEASE-8] an earlier commit failed: this one landed, but what it was decided on (a seat
+  // freed by a removal that did not land) may not hold, so it is not acknowledged either.
   readonly #written = (): void => {
-    this.#writeError = undefined
+    if (this.#fault) throw storeUnavailable(this.#fault)
   }
 
-  readonly #failed = (e: unknown): Promise<never> => {
-    this.#writeError = e as Error
-    return Promise.reject(e)
+  #commitFailed(commit: Commit, cause: unknown): Promise<never> {
+    for (const lease of commit.removes) this.#unremoved.add(lease)
+    return this.#failed(cause)
   }
-}
 
-interface Tables {
-  meta: MetaTable
-  leases: LeaseTable
-}
-
-// overlappingSync (lmdb-js's default on Linux) lets a commit become visible before its
-// fsync and, if that fsync fails, leaves the flush promise pending forever; a plain synced
-// commit rejects instead. Measured here it was also no slower under 256 concurrent writers.
-// lmdb-js starts with a 128 KiB map and grows it by mapping the file again at twice the
-// size, and the smaller maps stay resident: 100,000 leases (a 25 MB file) held 66 MB of
-// RSS. A 1 GiB map (about 4 million leases; lmdb-js still grows past it) is address space
-// only: without a write map, the file grows only as pages are written.
-const MAP_SIZE = 2 ** 30
-
-function openEnv(file: string): RootDatabase {
-  try {
-    return open({ path: file, noSubdir: true, maxDbs: MAX_TABLES, overlappingSync: false, separateFlushed: true, mapSize: MAP_SIZE })
-  } catch (e) {
-    throw lmdbFailure(file, 'open', e)
-  }
-}
-
-// LMDB's own error codes are negative (MDB_CORRUPTED, MDB_INVALID…): the file is bad. A
-// positive one is an errno (EACCES, EIO, ENOSPC): the file may be fine, so telling the
-// operator to move it aside would be wrong advice.
-function lmdbFailure(file: string, verb: 'open' | 'read', e: unknown): Error {
-  const { code, message } = e as { code?: unknown; message?: string }
-  if (typeof code === 'number' && code > 0) return new Error(`cannot ${verb} the lease store ${file}: ${message}`)
-  return damaged(file, `LMDB cannot ${verb} it: ${message ?? String(e)}`)
-}
-
-/**
- * [LEASE-9] Whether the file existed, once it has passed the screen (store-screen.ts). An
- * earlier screen of the very same file, unchanged since, stands; otherwise it is screened now.
- */
-async function screen(file: string, early: Promise<StoreScreen> | undefined): Promise<boolean> {
-  const screened = await early
-  if (screened?.file === file && screened.identity !== undefined && screened.identity === fileIdentity(file)) {
-    if (screened.error !== undefined) throw screened.error
-    return screened.identity !== null
-  }
-  return screenStoreFile(file)
-}
-
-async function openExisting(env: RootDatabase, file: string, hostId: string): Promise<Tables> {
-  checkFileLength(env, file)
-  const leases = existing(() => openLeaseTable(env, false))
-  const meta = existing(() => openMetaTable(env, false))
-  const metaBytes = meta?.getBinary(META_KEY)
-  if (!metaBytes) {
-    if (leases && leases.getKeysCount({ limit: 1 }) > 0) {
-      throw damaged(file, 'its meta entry is missing but it holds leases')
+  #failed(cause: unknown): Promise<never> {
+    const fault = this.#fault ?? classifyFault(this.file, cause, new Date().toISOString())
+    if (!this.#fault) {
+      this.#fault = fault
+      this.#notify('fault', fault)
     }
-    // A first start that stopped between creating the file and writing the meta entry:
-    // there is nothing in it to lose, so finish creating it.
-    return createTables(env, hostId)
+    this.#scheduleProbe()
+    return Promise.reject(storeUnavailable(fault))
   }
-  const decoded = decodeMeta(metaBytes)
-  if (!decoded.ok) throw damaged(file, decoded.reason)
-  if (!leases || !meta) throw damaged(file, 'its leases table is missing')
-  if (decoded.value.hostId !== hostId) throw wrongHost(file, decoded.value, hostId)
-  return { meta, leases }
-}
 
-// LMDB maps the file: a page past its end is a SIGBUS on the first write that touches it.
-function checkFileLength(env: RootDatabase, file: string): void {
-  const stats = env.getStats() as { pageSize: number; lastPageNumber: number }
-  const needed = (stats.lastPageNumber + 1) * stats.pageSize
-  const size = fs.statSync(file).size
-  if (size < needed) throw damaged(file, `it is ${size} bytes long, its own index needs ${needed}`)
-}
+  // ---- [LEASE-10] finding out that the store can write again ----
 
-// `create: false` (known to lmdb-js, missing from its types) when opening an existing
-// store: that must not write to it.
-function openMetaTable(env: RootDatabase, create: boolean): MetaTable {
-  const options = { name: STORE_TABLES.meta, encoding: 'binary' as const, create }
-  return env.openDB<Buffer, string>(options)
-}
-
-function openLeaseTable(env: RootDatabase, create: boolean): LeaseTable {
-  const options = { name: STORE_TABLES.leases, encoder: leaseValueCodec, create }
-  return env.openDB<LeaseTuple | Undecodable, string>(options)
-}
-
-/** lmdb-js throws when a table is not there and must not be created. */
-function existing<T>(openTable: () => T): T | undefined {
-  try {
-    return openTable()
-  } catch {
-    return undefined
+  #scheduleProbe(): void {
+    if (this.#probeTimer !== undefined || this.#probing || this.#closing) return
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = undefined
+      this.#probing = this.#probe().finally(() => {
+        this.#probing = undefined
+        if (this.#fault) this.#scheduleProbe()
+      })
+    }, PROBE_INTERVAL_MS)
+    this.#probeTimer.unref()
   }
-}
 
-// The leases table is created before the meta entry, so "meta present" implies a complete
-// store; the meta entry is durable before the store is used.
-async function createTables(env: RootDatabase, hostId: string): Promise<Tables> {
-  const leases = openLeaseTable(env, true)
-  const meta = openMetaTable(env, true)
-  const stored: StoreMeta = { format: STORE_FORMAT, hostId, createdAt: new Date().toISOString() }
-  const committed: Promise<boolean> & { flushed?: Promise<unknown> } = meta.put(META_KEY, encodeMeta(stored))
-  await committed
-  await committed.flushed
-  return { meta, leases }
-}
-
-// LMDB has no page checksums: a page overwritten with garbage can read back as fewer
-// entries without any error. The tree's own entry count, kept apart from the leaf pages,
-// catches that, so a damaged store is never restored with leases silently missing.
-function readLeases(leases: LeaseTable, file: string): LeaseRecord[] {
-  const records: LeaseRecord[] = []
-  let expected: number
-  try {
-    expected = entryCount(leases)
-    for (const { key, value } of leases.getRange()) {
-      if (typeof key !== 'string') throw damaged(file, `a lease key is not a string (${String(key)})`)
-      if (value instanceof Undecodable) throw damaged(file, `lease ${key} ${value.reason}`)
-      records.push(recordOf(key, value))
+  /**
+   * Writes the meta entry again (the same bytes) and every owed removal, in one commit. Its
+   * success ends the fault. A failure closes the file, so that the admin can unmount and
+   * repair the file system; the next probe opens it again, as this host's store or not at all.
+   */
+  async #probe(): Promise<void> {
+    const owed = [...this.#unremoved]
+    let failure: Failure | undefined
+    try {
+      const broken = fileSystemStillBroken(this.file)
+      if (broken) throw broken
+      if (!this.#env) await this.#reopen()
+      const bytes = this.#meta.getBinary(META_KEY)
+      if (!bytes) throw new Error(`the meta entry of ${this.file} is gone`)
+      // a copy: lmdb-js may hand out a buffer it reuses
+      const writes = [this.#meta.put(META_KEY, Buffer.from(bytes)), ...owed.map((lease) => this.#leases.remove(lease))]
+      const failures = await Promise.all(writes.map(outcome))
+      failure = failures.find((f) => f !== undefined)
+    } catch (e) {
+      failure = { cause: await commitCause(e) }
     }
-  } catch (e) {
-    if (e instanceof FlrError) throw e
-    throw lmdbFailure(file, 'read', e)
+    if (this.#closing) return
+    if (!failure) return this.#recovered(owed)
+    const fault = classifyFault(this.file, failure.cause, this.#fault!.since)
+    if (fault.kind !== this.#fault!.kind) {
+      this.#fault = fault
+      this.#notify('fault', fault)
+    }
+    // a full file system needs no repair, and LMDB writes again on the open file once there
+    // is space; for the others the admin may have to unmount the file system
+    if (fault.kind !== 'full') await this.#closeEnv()
   }
-  if (records.length !== expected) {
-    throw damaged(file, `its index counts ${expected} leases but ${records.length} can be read`)
+
+  #recovered(owed: string[]): void {
+    for (const lease of owed) this.#unremoved.delete(lease)
+    const fault = this.#fault!
+    this.#fault = undefined
+    this.#notify('recovered', fault)
+    // removals owed since the probe started: issued now, before any later write
+    for (const lease of [...this.#unremoved]) {
+      this.#unremoved.delete(lease)
+      this.remove(lease).catch(() => {}) // failed again: owed again (#durable)
+    }
   }
-  return records
+
+  async #reopen(): Promise<void> {
+    // a file system mounted again in its place may hold another store, or none: never create
+    // one; a file changed since it was closed is screened first, as at start ([LEASE-9])
+    if (!fs.existsSync(this.file)) throw Object.assign(new Error(`${this.file} is not there`), { code: 'ENOENT' })
+    if (fileIdentity(this.file) !== this.#closedIdentity) await screenStoreFile(this.file)
+    const env = openEnv(this.file)
+    try {
+      const tables = await openExisting(env, this.file, this.hostId, false)
+      this.#env = env
+      this.#meta = tables.meta
+      this.#leases = tables.leases
+    } catch (e) {
+      await env.close().catch(() => {})
+      throw e
+    }
+  }
+
+  async #closeEnv(): Promise<void> {
+    const env = this.#env
+    this.#env = undefined
+    if (!env) return
+    // a failed commit rejects `flushed`; lmdb-js still closes the file after it
+    await env.flushed.then(
+      () => {},
+      () => {},
+    )
+    await env.close().catch(() => {})
+    this.#closedIdentity = fileIdentity(this.file)
+  }
+
+  #notify(event: 'fault' | 'recovered', fault: StoreFault): void {
+    try {
+      this.#listener?.[event](fault)
+    } catch {
+      // a listener (the log) that fails must not turn a handled failure into an unhandled one
+    }
+  }
 }
 
-function entryCount(table: LeaseTable): number {
-  return (table.getStats() as { entryCount: number }).entryCount
+interface Failure {
+  cause: unknown
 }
 
-function wrongHost(file: string, stored: StoreMeta, hostId: string): FlrError {
-  const stateDir = path.dirname(file)
-  return new FlrError(
-    'STORE_WRONG_HOST',
-    `the state directory ${stateDir} belongs to host ${stored.hostId} (store created ${stored.createdAt}), ` +
-      `but this server is host ${hostId}. If this is the same machine and only its host id changed, ` +
-      `start with --host-id ${stored.hostId}; if the directory was copied from another machine, start ` +
-      `with a fresh --state-dir on this host. flr never wipes or rewrites it.`,
-    { file, storedHostId: stored.hostId, hostId },
+/** undefined once the write is durable; otherwise the real cause of its failure. Never rejects. */
+function outcome(committed: Committed): Promise<Failure | undefined> {
+  const flushed = committed.flushed
+  if (flushed !== undefined && flushed !== committed) flushed.then(undefined, () => {})
+  const durable = flushed === undefined || flushed === committed ? committed : committed.then(() => flushed)
+  return durable.then(
+    () => undefined,
+    async (e: unknown) => ({ cause: await commitCause(e) }),
   )
 }

@@ -17,6 +17,12 @@ export class ManualStore implements LeaseStore {
   readonly held = new Map<string, LeaseRecord>()
   /** runs synchronously inside each call, after `held` is updated */
   onCall: (call: StoreCall) => void = () => {}
+  /** [LEASE-10] while set, the store says it cannot write (what LmdbLeaseStore.unavailable() does) */
+  down: Error | undefined
+
+  unavailable(): Error | undefined {
+    return this.down
+  }
 
   /** `auto`: every write is durable at once (the answer still comes in a later microtask). */
   constructor(private readonly auto = false) {}

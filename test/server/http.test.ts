@@ -33,7 +33,7 @@ interface Shim {
 
 async function startShim(
   t: Test,
-  opts: { serving?: boolean; store?: { healthy(): boolean }; version?: Parameters<typeof createHttpShim>[0]['version']; listen?: Partial<HttpListenOptions> } = {},
+  opts: { serving?: boolean; store?: { healthy(): boolean; fault?(): { message: string } | undefined }; version?: Parameters<typeof createHttpShim>[0]['version']; listen?: Partial<HttpListenOptions> } = {},
 ): Promise<Shim> {
   const clock = new ManualClock()
   const engine = new SeatEngine({ clock, store: memoryStore, ttlMs: TTL })
@@ -112,11 +112,13 @@ t.test('[HTTP-1] GLS fields not given are derived from the version', async (t) =
   t.same(Object.keys(r.json.GLS), ['version', 'buildDate', 'buildVersion', 'branch', 'patch', 'database'])
 })
 
-t.test('[HTTP-1] [SRV-1] without an LPF the shim still answers health, with serving false', async (t) => {
+t.test('[HTTP-1] [SRV-1] without an LPF the shim still answers health: 503, serving false, and why', async (t) => {
   const { base } = await startShim(t, { serving: false })
   const r = await call(base, 'GET', '/api/1.0/health')
-  t.equal(r.status, 200)
+  t.equal(r.status, 503, 'a load balancer needs no JSON to see it')
   t.equal(r.json.serving, false)
+  t.match(r.json.reason, { code: 'NOT_SERVING', message: String })
+  t.equal(r.json.GLS.database.connectionCheck, 'success', 'the store is fine')
 })
 
 t.test('[HTTP-1] an unusable store: 503 with connectionCheck other than success', async (t) => {
@@ -126,8 +128,22 @@ t.test('[HTTP-1] an unusable store: 503 with connectionCheck other than success'
   healthy = false
   const r = await call(base, 'GET', '/api/1.0/health')
   t.equal(r.status, 503)
-  t.equal(r.json.GLS.database.connectionCheck, 'failure')
-  t.equal(r.json.serving, true)
+  t.match(r.json.GLS.database.connectionCheck, /^failure: /)
+  t.match(r.json, { serving: false, reason: { code: 'STORE_UNAVAILABLE' } })
+})
+
+t.test('[HTTP-1] [LEASE-10] a store that cannot write: connectionCheck and reason name the problem', async (t) => {
+  let fault: { message: string } | undefined = { message: 'the file system of /var/lib/flr is full: free space there; flr resumes by itself' }
+  const { base } = await startShim(t, { store: { healthy: () => fault === undefined, fault: () => fault } })
+  const r = await call(base, 'GET', '/api/1.0/health')
+  t.equal(r.status, 503)
+  t.equal(r.json.GLS.database.connectionCheck, `failure: ${fault!.message}`)
+  t.same(r.json.reason, { code: 'STORE_UNAVAILABLE', message: fault!.message })
+  t.equal(r.json.serving, false)
+  fault = undefined
+  const ok = await call(base, 'GET', '/api/1.0/health')
+  t.equal(ok.status, 200, 'back to 200 once it writes again')
+  t.same(ok.json.GLS.database, { connectionCheck: 'success' })
 })
 
 t.test('[HTTP-1] a store whose health check throws counts as unusable', async (t) => {
