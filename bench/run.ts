@@ -18,6 +18,7 @@ interface Script {
 
 const SCRIPTS: Script[] = [
   { name: 'lpf', title: 'Loading an LPF' },
+  { name: 'hostile-lpf', title: 'Judging a hostile LPF of up to 4 MiB' },
   { name: 'lease', title: 'Leasing over TCP' },
   { name: 'restart', title: 'Restart' },
   { name: 'reload', title: 'Reload' },

@@ -1,8 +1,12 @@
 // [LPF-6] Raw-byte screening: the checks that must happen before any XML library sees the
 // file, so that no parser ever gets the chance to expand an entity, fetch a DTD or act on a
-// processing instruction. The screen is lexical on purpose: a `<!DOCTYPE`, `<!ENTITY` or
-// `<?` inside a comment or CDATA section is refused too, since no LPF needs one.
+// processing instruction, and no file that libxml2 would refuse reaches xmldom at all. The
+// policy part is lexical on purpose: a `<!DOCTYPE`, `<!ENTITY` or `<?` inside a comment or
+// CDATA section is refused too, since no LPF needs one. Then wellformed.ts judges the rest as
+// libxml2 does, in time linear in the file's size and with bounded nesting, so that what
+// xmldom, c14n and parse do afterwards is bounded too.
 import { FlrError } from '../errors.js'
+import { checkWellFormed } from './wellformed.js'
 
 export const MAX_LPF_BYTES = 4 * 1024 * 1024
 
@@ -11,7 +15,6 @@ const FIX = 'ask the vendor for a new file; an LPF is UTF-8 XML with no DOCTYPE 
 // XML 1.0 `Char`: xmldom lets some of these through, and a NUL in a "UTF-8" file usually means UTF-16
 const FORBIDDEN_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
 const XML_DECLARATION = /^<\?xml[ \t\r\n][^?]*\?>/
-const DECLARED_ENCODING = /\bencoding[ \t\r\n]*=[ \t\r\n]*["']([^"']*)["']/
 
 /** Returns the file as text, or throws LPF_TOO_LARGE / LPF_MALFORMED ([LPF-6]). */
 export function screenLpf(bytes: Uint8Array): string {
@@ -26,6 +29,7 @@ export function screenLpf(bytes: Uint8Array): string {
   rejectForbiddenChars(text)
   rejectDoctypeAndEntities(text)
   rejectProcessingInstructions(text)
+  checkWellFormed(text)
   return text
 }
 
@@ -63,7 +67,6 @@ function rejectDoctypeAndEntities(text: string): void {
 
 function rejectProcessingInstructions(text: string): void {
   const declaration = XML_DECLARATION.exec(text)
-  if (declaration) checkDeclaredEncoding(declaration[0])
   const from = declaration ? declaration[0].length : 0
   const at = text.indexOf('<?', from)
   if (at >= 0) {
@@ -73,12 +76,5 @@ function rejectProcessingInstructions(text: string): void {
       'LPF_MALFORMED',
       `the license pack file contains the processing instruction <?${target} at offset ${at}${hint}; only one leading XML declaration is allowed; ${FIX}`,
     )
-  }
-}
-
-function checkDeclaredEncoding(declaration: string): void {
-  const m = DECLARED_ENCODING.exec(declaration)
-  if (m && m[1]!.toUpperCase() !== 'UTF-8' && m[1]!.toUpperCase() !== 'UTF8') {
-    throw new FlrError('LPF_MALFORMED', `the license pack file declares encoding "${m[1]}"; an LPF must be UTF-8; ${FIX}`)
   }
 }

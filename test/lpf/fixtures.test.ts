@@ -1,8 +1,12 @@
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { hostileFixtures, readKeys, validFixtures } from '../../fixtures/make-fixtures.js'
-import { HOSTILE_DIR, KEYS, VALID_DIR, hostileCases } from './helpers.js'
+import { screenLpf } from '../../lib/lpf/screen.js'
+import { HOSTILE_DIR, KEYS, ROOT, VALID_DIR, hostileCases } from './helpers.js'
+import { xmllintJudge, xmllintMissing } from './xmllint.js'
+
+const SAMPLES = join(ROOT, 'lpf-samples')
 
 const keys = readKeys(KEYS)
 
@@ -39,7 +43,57 @@ t.test('[LPF-8] the hostile set covers every attack listed in issue 2, each with
     ['bad limit: negative', 'limit-negative.lp', 'LPF_MALFORMED'],
     ['bad limit: over 1,000,000', 'limit-over-million.lp', 'LPF_MALFORMED'],
     ['bad limit: not an integer', 'limit-fraction.lp', 'LPF_MALFORMED'],
+    // issue 11 [LPF-6]: not well-formed as libxml2 judges it, though signed over a lenient reading
+    ['"--" inside a comment', 'comment-double-hyphen.lp', 'LPF_MALFORMED'],
+    ['an unbound prefix', 'unbound-prefix.lp', 'LPF_MALFORMED'],
+    ['"<" in an attribute value', 'attribute-lt.lp', 'LPF_MALFORMED'],
+    ['nested namespace declarations', 'nested-namespaces.lp', 'LPF_MALFORMED'],
+    ['5,000 nested elements inside DigestValue', 'digest-value-nested.lp', 'LPF_MALFORMED'],
   ]
   for (const [what, file, code] of required) t.equal(byFile.get(file), code, what)
   // the file over 4 MiB is made at test time (fixtures/oversize.ts), see screen.test.ts
+})
+
+// [LPF-6] Every fixture and sample is read by libxml2 too: what it refuses, flr's screen
+// refuses; what flr's screen refuses, libxml2 refuses, except flr's own policy refusals
+// (DOCTYPE, processing instructions, an encoding other than UTF-8), named here one by one.
+const POLICY_ONLY = new Map([
+  ['doctype-external-entity.lp', /DOCTYPE/],
+  ['pi-in-value.lp', /processing instruction/],
+  ['pi-stylesheet.lp', /processing instruction/],
+  ['utf16.lp', /not valid UTF-8/],
+])
+
+t.test('[LPF-6] every fixture and sample is judged by flr\'s screen as xmllint --noout judges it', async (t) => {
+  const missing = xmllintMissing()
+  if (missing) {
+    t.fail(missing)
+    return
+  }
+  const files = [
+    ...readdirSync(VALID_DIR).filter((f) => f.endsWith('.lp')).map((f) => ({ path: join(VALID_DIR, f), kind: 'valid' })),
+    ...readdirSync(SAMPLES).filter((f) => f.endsWith('.xml')).map((f) => ({ path: join(SAMPLES, f), kind: 'sample' })),
+    ...readdirSync(HOSTILE_DIR).filter((f) => f.endsWith('.lp')).map((f) => ({ path: join(HOSTILE_DIR, f), kind: 'hostile' })),
+  ]
+  const verdicts = xmllintJudge(files.map((f) => readFileSync(f.path)))
+  const codes = new Map(hostileCases.map((c) => [c.file, c.code]))
+  for (const [k, { path, kind }] of files.entries()) {
+    const name = basename(path)
+    let screened: string | null = null
+    try {
+      screenLpf(readFileSync(path))
+    } catch (e) {
+      screened = (e as Error).message
+    }
+    const libxml2 = verdicts[k]!
+    if (kind !== 'hostile') {
+      t.equal(libxml2, null, `${kind} ${name}: xmllint reads it`)
+      t.equal(screened, null, `${kind} ${name}: flr's screen admits it`)
+    } else if (libxml2 !== null) {
+      t.match(screened, /\S/, `hostile ${name}: libxml2 refuses it (${libxml2}), and so does flr's screen`)
+      t.equal(codes.get(name), 'LPF_MALFORMED', `hostile ${name}: the manifest says LPF_MALFORMED`)
+    } else if (screened !== null) {
+      t.match(screened, POLICY_ONLY.get(name) ?? /^$/, `hostile ${name}: flr's screen refuses what libxml2 reads only by flr's policy`)
+    }
+  }
 })
