@@ -11,6 +11,7 @@ import { lockStateDir, type StateLock } from '../store/state-lock.js'
 import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { systemClock, type Clock } from '../util/clock.js'
+import type { HelloAnswer, StatusAnswer } from '../protocol/replies.js'
 import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
@@ -216,7 +217,7 @@ export class Daemon {
     return this.keeper.reload()
   }
 
-  private hello(): Record<string, unknown> {
+  private hello(): HelloAnswer {
     const serving = this.keeper.serving
     return {
       protocol: 1,
@@ -238,7 +239,7 @@ export class Daemon {
   }
 
   /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases */
-  status(): Record<string, unknown> {
+  status(): StatusAnswer {
     const state = this.keeper.state
     const serving = this.keeper.serving
     const { pendingError, portError } = this.keeper
