@@ -115,6 +115,7 @@ export class Daemon {
       services: {
         engine: this.engine,
         log: this.log,
+        clock,
         hello: () => this.hello(),
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
