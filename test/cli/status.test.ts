@@ -4,6 +4,8 @@ import { dropLpf, freePort, makeDirs, startDaemon } from '../helpers/server.js'
 import { RawPeer } from '../helpers/wire.js'
 import { run } from '../../lib/cli/main.js'
 import { terminal } from '../helpers/terminal.js'
+import { render } from '../../lib/cli/commands/status.js'
+import type { StatusAnswer } from '../../lib/protocol/replies.js'
 
 
 /** The example: pack station, limit 10, 3 in use, the LPF expiring 2027-11-01. */
@@ -76,4 +78,16 @@ t.test('flr status: usage', async (t) => {
   }
   const env = terminal({ FLR_SERVER: 'garbage' })
   t.equal(await run(['status'], env.io), 2, 'a bad FLR_SERVER is a usage error too')
+})
+
+t.test('[LEASE-10] flr status names a store that cannot write, with its cause and since when', async (t) => {
+  const text = render({
+    serving: true,
+    lpf: { vendor: 'Acme', generated: '2026-11-01', expiration: '2027-11-01', hostId: 'Lnx-TEST-TEST-TEST-TEST', port: 19110 },
+    storeError: { code: 'STORE_UNAVAILABLE', message: 'the file system of /var/lib/flr is full: free space there; flr resumes by itself', since: '2026-12-04T16:00:00.000Z' },
+    listeningPort: 19110,
+    restored: 0,
+    packs: [],
+  } satisfies StatusAnswer)
+  t.match(text, /^Store error: STORE_UNAVAILABLE: the file system of \/var\/lib\/flr is full: free space there; flr resumes by itself \(since 2026-12-04T16:00:00\.000Z\)$/m)
 })

@@ -28,6 +28,8 @@ export function render(s: StatusAnswer): string {
   lines.push(s.serving ? 'Serving.' : `NOT serving: ${s.reason ? `${s.reason.code}: ${s.reason.message}` : 'no valid LPF'}`)
   if (s.pendingError) lines.push(`Pending error: ${s.pendingError.code}: ${s.pendingError.message} (since ${s.pendingError.at}); the LPF above stays in force`)
   if (s.portError) lines.push(`Port error: ${s.portError.code}: ${s.portError.message}`)
+  // [LEASE-10] grants and releases are refused until the store writes again
+  if (s.storeError) lines.push(`Store error: ${s.storeError.code}: ${s.storeError.message} (since ${s.storeError.since})`)
   if (s.restored) lines.push(`Restored at start: ${s.restored} lease(s)`)
   if (s.packs.length > 0) {
     const expires = s.lpf?.expiration ?? ''
