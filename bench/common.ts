@@ -1,29 +1,20 @@
 // Shared by the benchmarks: servers under test as child processes (a real `flr serve`, the
 // echo ceiling, the in-memory server), a raw-TCP load generator speaking our framing, the
 // server's own CPU time from /proc, percentiles, and cleanup of every child and temp dir.
+// What the tests need as well (ports, the LPF, spawning flr serve and reading its log, a
+// raw protocol connection) is in harness.ts, shared with test/helpers.
 // Run only compiled (dist/bench/*.js): `npm run bench`.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { createServer, connect, type Socket } from 'node:net'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { Socket } from 'node:net'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { FrameDecoder, encodeFrame, writeEncoded, writeFrame } from '../lib/protocol/frame.js'
-import { buildLpfXml, signLpf } from '../lib/lpf/vendor.js'
+import { join } from 'node:path'
+import { FrameDecoder, encodeFrame } from '../lib/protocol/frame.js'
+import { writeEncoded } from '../lib/server/socket-writer.js'
+import { HOST_ID, ROOT, RawConnection, freePort, lpfText, serveArgs, watchServeLog, type Exit, type LogLine, type PackSpec, type Reply } from './harness.js'
 
-export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)))
+export { FLR_BIN, HOST_ID, ROOT, RawConnection, freePort, type LogLine, type PackSpec, type Reply } from './harness.js'
 export const BENCH_DIST = join(ROOT, 'dist/bench')
-export const FLR_BIN = join(ROOT, 'bin/flr.js')
-export const HOST_ID = 'Lnx-TEST-TEST-TEST-TEST'
-const VENDOR_KEY = join(ROOT, 'fixtures/keys/vendor.key.pem')
-const VENDOR_PUB = join(ROOT, 'fixtures/keys/vendor.pub.pem')
-
-function findRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin/flr.js'))) return dir
-  }
-  throw new Error(`no flr checkout above ${from}`)
-}
 
 // ---- cleanup: every child is killed and every temp dir removed, however the bench ends ----
 
@@ -135,22 +126,6 @@ export function loadAverage(): string {
 
 // ---- servers under test ----
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-export interface PackSpec {
-  name: string
-  limit: number
-}
-
 export interface ServeDirs {
   root: string
   licenseDir: string
@@ -166,15 +141,7 @@ export function serveDirs(root: string): ServeDirs {
 
 /** A freshly signed `<hostId>.lp` for the test host, with the test vendor key. */
 export function writeLpf(licenseDir: string, port: number, packs: PackSpec[]): void {
-  const xml = buildLpfXml({
-    vendor: 'Acme',
-    generated: '2026-11-01',
-    expiration: '2099-12-31',
-    hostId: HOST_ID,
-    port,
-    packs: packs.map((p) => ({ name: p.name, limit: p.limit, licenses: `<licenses><license product="${p.name}"/></licenses>` })),
-  })
-  writeFileSync(join(licenseDir, `${HOST_ID}.lp`), signLpf(xml, readFileSync(VENDOR_KEY, 'utf8')))
+  writeFileSync(join(licenseDir, `${HOST_ID}.lp`), lpfText({ port, packs }))
 }
 
 export interface ServerChild {
@@ -185,17 +152,9 @@ export interface ServerChild {
   readonly spawnedAt: number
   readonly logs: LogLine[]
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<LogLine>
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
+  readonly exited: Promise<Exit>
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs` */
-  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>
-}
-
-export interface LogLine {
-  msg: string
-  time: number
-  /** performance.now() when the bench read the line */
-  seenAt: number
-  [field: string]: unknown
+  stop(graceMs?: number): Promise<Exit>
 }
 
 /**
@@ -204,12 +163,7 @@ export interface LogLine {
  * hard limit) for the many-connections bench.
  */
 export async function startServe(dirs: ServeDirs, port: number, opts: { args?: string[]; openFiles?: number; readyPattern?: RegExp } = {}): Promise<ServerChild> {
-  const args = [
-    FLR_BIN, 'serve',
-    '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--log-dir', dirs.logDir,
-    '--vendor-key', VENDOR_PUB, '--host-id', HOST_ID, '--bind', '127.0.0.1', '--no-http',
-    ...(opts.args ?? []),
-  ]
+  const args = serveArgs(dirs, opts.args)
   const spawnedAt = performance.now()
   const child = opts.openFiles
     ? spawn('sh', ['-c', `ulimit -n ${opts.openFiles} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -221,38 +175,8 @@ export async function startServe(dirs: ServeDirs, port: number, opts: { args?: s
 
 function watchServer(child: ChildProcess, port: number, spawnedAt: number): ServerChild {
   children.add(child)
-  const logs: LogLine[] = []
-  const waiters: { pattern: RegExp; resolve: (line: LogLine) => void }[] = []
-  let stderr = ''
-  let buffered = ''
-  child.stderr!.on('data', (d) => (stderr += d))
-  child.stdout!.on('data', (d) => {
-    buffered += d
-    let nl
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const text = buffered.slice(0, nl)
-      buffered = buffered.slice(nl + 1)
-      let line: LogLine
-      try {
-        line = { ...JSON.parse(text), seenAt: performance.now() }
-      } catch {
-        continue
-      }
-      logs.push(line)
-      for (const w of [...waiters]) {
-        if (w.pattern.test(line.msg)) {
-          waiters.splice(waiters.indexOf(w), 1)
-          w.resolve(line)
-        }
-      }
-    }
-  })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child)
-      resolve({ code, signal, at: performance.now() })
-    }),
-  )
+  const { logs, waitForLog, exited } = watchServeLog(child, 30_000)
+  void exited.then(() => children.delete(child))
   return {
     child,
     pid: child.pid!,
@@ -260,18 +184,7 @@ function watchServer(child: ChildProcess, port: number, spawnedAt: number): Serv
     spawnedAt,
     logs,
     exited,
-    waitForLog(pattern, timeoutMs = 30_000) {
-      const seen = logs.find((l) => pattern.test(l.msg))
-      if (seen) return Promise.resolve(seen)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`flr serve logged nothing matching ${pattern} within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
-        waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) })
-        void exited.then(({ code, signal }) => {
-          clearTimeout(timer)
-          reject(new Error(`flr serve exited (${code ?? signal}) before logging ${pattern}; stderr: ${stderr}`))
-        })
-      })
-    },
+    waitForLog,
     async stop(graceMs = 10_000) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
@@ -310,82 +223,6 @@ export async function startScriptServer(name: string, args: string[] = []): Prom
 
 // ---- the load generator: raw frames over TCP, many requests in flight per connection ----
 
-export interface Reply {
-  id: number
-  ok: boolean
-  [field: string]: unknown
-}
-
-/** One TCP connection speaking [WIRE-1]/[WIRE-2] directly: no client library in the way. */
-export class RawConnection {
-  private nextId = 1
-  private readonly pending = new Map<number, (reply: Reply) => void>()
-  private failure: Error | undefined
-
-  private constructor(private readonly socket: Socket) {
-    const decoder = new FrameDecoder({
-      frame: (msg) => {
-        const resolve = this.pending.get(msg.id as number)
-        if (resolve) {
-          this.pending.delete(msg.id as number)
-          resolve(msg as Reply)
-        }
-      },
-      fault: (err) => this.fail(err),
-    })
-    socket.setNoDelay(true)
-    socket.on('data', (chunk) => decoder.push(chunk))
-    socket.on('error', (err) => this.fail(err))
-    socket.on('close', () => this.fail(new Error('connection closed by the server')))
-  }
-
-  /** Connects and says hello ([WIRE-4]). */
-  static async open(port: number, client: string): Promise<RawConnection> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ port, host: '127.0.0.1' }, () => {
-        s.off('error', reject)
-        resolve(s)
-      })
-      s.once('error', reject)
-    })
-    const conn = new RawConnection(socket)
-    const hello = await conn.request({ op: 'hello', protocol: 1, client })
-    if (!hello.ok) {
-      conn.close()
-      throw new Error(`hello refused: ${JSON.stringify(hello.error)}`)
-    }
-    return conn
-  }
-
-  /** Hands over the socket, hello said, with none of this object's listeners left on it. */
-  detach(): Socket {
-    for (const event of ['data', 'error', 'close']) this.socket.removeAllListeners(event)
-    return this.socket
-  }
-
-  request(msg: Record<string, unknown>): Promise<Reply> {
-    if (this.failure) return Promise.reject(this.failure)
-    const id = this.nextId++
-    return new Promise((resolve) => {
-      // a failed write closes the socket: fail() then answers every pending request
-      this.pending.set(id, resolve)
-      writeFrame(this.socket, { ...msg, id })
-    })
-  }
-
-  close(): void {
-    this.failure ??= new Error('closed')
-    this.socket.destroy()
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err
-    const pending = [...this.pending.values()]
-    this.pending.clear()
-    for (const resolve of pending) resolve({ id: 0, ok: false, error: { code: 'CONNECTION_LOST', message: err.message } })
-  }
-}
-
 /** Opens `count` connections, at most `parallel` connecting at once (the listen backlog is finite). */
 export async function openConnections(port: number, count: number, parallel = 64, client = 'bench'): Promise<RawConnection[]> {
   const conns: RawConnection[] = new Array(count)
@@ -401,7 +238,7 @@ export async function openConnections(port: number, count: number, parallel = 64
 }
 
 export function closeAll(conns: RawConnection[]): void {
-  for (const c of conns) c?.close()
+  for (const c of conns) void c?.destroy()
 }
 
 /** Thrown by a cycle when the server answers an error: a bench never counts failures as work. */

@@ -4,7 +4,8 @@
 // parsing, no engine, no store.
 // Run: node dist/bench/echo-server.js   (prints {"port": N} once it listens on 127.0.0.1)
 import { createServer } from 'node:net'
-import { FrameDecoder, writeFrame } from '../lib/protocol/frame.js'
+import { FrameDecoder } from '../lib/protocol/frame.js'
+import { writeFrame } from '../lib/server/socket-writer.js'
 
 const server = createServer({ noDelay: true }, (socket) => {
   socket.setNoDelay(true)

@@ -55,7 +55,7 @@ async function benchFlood(): Promise<string> {
   const { server, port } = await serve([{ name: 'station', limit: 1 }])
   try {
     const owner = await RawConnection.open(port, 'owner')
-    expectOk(await owner.request({ op: 'lease', pack: 'station' }), 'lease')
+    expectOk(await owner.request('lease', { pack: 'station' }), 'lease')
     const bystander = await RawConnection.open(port, 'bystander')
     // the bystander's latency with nothing else going on
     const quiet = await pingFor(bystander, () => false, 1_000)
@@ -70,16 +70,16 @@ async function benchFlood(): Promise<string> {
     const cpu = (processCpuUs(server.pid) - cpuBefore) / 1000
     const last = attacker.last() as { error?: { code?: string } } | undefined
     if (attacker.frames() < expected || last?.error?.code !== 'TOO_MANY_WAITING') throw new Error(`flood: ${attacker.frames()} answers, the last ${JSON.stringify(last)}`)
-    const status = expectOk(await bystander.request({ op: 'status' }), 'status')
+    const status = expectOk(await bystander.request('status'), 'status')
     const waiting = (status.packs as { waiting: number }[])[0]!.waiting
     const closeStarted = performance.now()
     attacker.socket.destroy()
     // [LEASE-4] closing cancels its 1,000 waits
     let after = waiting
-    while (after !== 0) after = (expectOk(await bystander.request({ op: 'status' }), 'status').packs as { waiting: number }[])[0]!.waiting
+    while (after !== 0) after = (expectOk(await bystander.request('status'), 'status').packs as { waiting: number }[])[0]!.waiting
     const cancelMs = performance.now() - closeStarted
-    owner.close()
-    bystander.close()
+    void owner.destroy()
+    void bystander.destroy()
     const row = (label: string, l: Float64Array) =>
       `| ${label} | ${fmt.int(l.length)} | ${fmt.ms(percentile(l, 50))} | ${fmt.ms(percentile(l, 99))} | ${fmt.ms(l[l.length - 1] ?? NaN)} |`
     const worst = during[during.length - 1] ?? NaN
@@ -109,7 +109,7 @@ async function pingFor(conn: RawConnection, done: () => boolean, ms: number): Pr
   const end = performance.now() + ms
   while (!done() && performance.now() < end) {
     const sent = performance.now()
-    expectOk(await conn.request({ op: 'ping' }), 'ping')
+    expectOk(await conn.request('ping'), 'ping')
     latencies.push(performance.now() - sent)
   }
   return sortedCopy(latencies)
@@ -122,10 +122,10 @@ async function benchAmplification(): Promise<string> {
   const { server, port } = await serve(Array.from({ length: PACKS }, (_, i) => ({ name: `pack-${String(i).padStart(4, '0')}`, limit: 5 })))
   try {
     const bystander = await RawConnection.open(port, 'bystander')
-    const answer = expectOk(await bystander.request({ op: 'status' }), 'status')
+    const answer = expectOk(await bystander.request('status'), 'status')
     const answerBytes = encodeFrame(answer).length
     const peers = await Promise.all(Array.from({ length: PEERS }, () => rawPeer(port)))
-    for (let i = 0; i < 5; i++) expectOk(await bystander.request({ op: 'status' }), 'status')
+    for (let i = 0; i < 5; i++) expectOk(await bystander.request('status'), 'status')
     await sleep(500)
     const idle = processMemory(server.pid).rss
     const count = Math.floor(65_536 / encodeFrame({ id: 1, op: 'status' }).length)
@@ -135,7 +135,7 @@ async function benchAmplification(): Promise<string> {
       peer.socket.pause()
       peer.socket.write(burst)
     }
-    expectOk(await bystander.request({ op: 'status' }), 'status')
+    expectOk(await bystander.request('status'), 'status')
     await sleep(1_000)
     const held = processMemory(server.pid).rss
     const cpu = (processCpuUs(server.pid) - cpuBefore) / 1000
@@ -147,12 +147,12 @@ async function benchAmplification(): Promise<string> {
     let after = processMemory(server.pid).rss
     const backStarted = performance.now()
     while (after - idle > PEERS * 2e6 && performance.now() - backStarted < 60_000) {
-      expectOk(await bystander.request({ op: 'status' }), 'status')
+      expectOk(await bystander.request('status'), 'status')
       await sleep(100)
       after = processMemory(server.pid).rss
     }
     const backMs = performance.now() - backStarted
-    bystander.close()
+    void bystander.destroy()
     const perPeer = (held - idle) / PEERS
     return [
       `### Amplification: ${PEERS} peers, each one 64 KiB chunk of \`status\` and never reading`,

@@ -214,7 +214,7 @@ async function grantHeld(conns: RawConnection[]): Promise<string[]> {
   const worker = async (conn: RawConnection) => {
     while (next < HELD) {
       const holder = `held-${next++}`
-      ids.push(String(expectOk(await conn.request({ op: 'lease', pack: HELD_PACK.name, holder }), 'lease').lease))
+      ids.push(String(expectOk(await conn.request('lease', { pack: HELD_PACK.name, holder }), 'lease').lease))
     }
   }
   await Promise.all(conns.flatMap((c) => Array.from({ length: IN_FLIGHT }, () => worker(c))))
@@ -249,7 +249,7 @@ async function benchMemory(): Promise<string> {
     const connOnly = processMemory(server.pid)
     await leaseFromEvery(conns)
     const leased = performance.now()
-    const status = expectOk(await conns[0]!.request({ op: 'status' }), 'status')
+    const status = expectOk(await conns[0]!.request('status'), 'status')
     const inUse = (status.packs as { name: string; inUse: number }[]).find((p) => p.name === MANY_PACK.name)?.inUse
     if (inUse !== MANY_PACK.limit) throw new Error(`the server reports ${inUse} leases in use, expected ${MANY_PACK.limit}`)
     await sleep(1_000)
@@ -287,7 +287,7 @@ async function leaseFromEvery(conns: RawConnection[]): Promise<void> {
       const conn = conns[c]!
       await Promise.all(
         Array.from({ length: LEASES_PER_CONN }, async (_, k) =>
-          expectOk(await conn.request({ op: 'lease', pack: MANY_PACK.name, holder: `c${c}-h${k}` }), 'lease'),
+          expectOk(await conn.request('lease', { pack: MANY_PACK.name, holder: `c${c}-h${k}` }), 'lease'),
         ),
       )
     }

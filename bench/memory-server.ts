@@ -37,15 +37,17 @@ const services: ConnectionServices = {
     graceMs: 0,
     packs: packs.map((p) => p.name),
   }),
-  status: () => ({ serving: true, packs: engine.packs() }),
+  status: () => ({ serving: true, listeningPort: port, restored: 0, packs: engine.packs() }),
   auth: async () => {
     throw new FlrError('ADMIN_PASSWORD_NOT_SET')
   },
   reload: async () => ({ applied: false }),
 }
 
+let port: number | null = null
 const server = createServer({ noDelay: true }, (socket) => new Connection(socket, services, () => {}))
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: (server.address() as { port: number }).port }) + '\n')
+  port = (server.address() as { port: number }).port
+  process.stdout.write(JSON.stringify({ port }) + '\n')
 })
 process.once('SIGTERM', () => process.exit(0))

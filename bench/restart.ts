@@ -171,13 +171,13 @@ async function knockUntilRenewed(port: number, lease: string, done: () => void):
       continue
     }
     try {
-      const reply = await conn.request({ op: 'renew', lease })
+      const reply = await conn.request('renew', { lease })
       if (reply.ok) return done()
       // NOT_SERVING cannot happen once the port answers (the plan is applied in the same turn),
       // but a renew refused for any reason is retried until the deadline, then reported
       if (performance.now() > deadline) throw new Error(`renew of a stored lease refused: ${JSON.stringify(reply.error)}`)
     } finally {
-      conn.close()
+      void conn.destroy()
     }
     await sleep(10)
   }

@@ -1,6 +1,6 @@
 // The one registry of error codes (fastify style). Every code the server can send or a
 // command can print is here with the sentence a person reads; test/errors.test.ts checks
-// that each one is documented in README.md and that README documents no other.
+// that each one is documented in docs/errors.md and that docs/errors.md documents no other.
 
 export const ERRORS = {
   // [LPF-8] rejections of a License Pack File

@@ -4,9 +4,11 @@ import type { CliIO } from './io.js'
 
 export async function main(argv: string[]): Promise<void> {
   let interrupted: Promise<void> | undefined
+  const stdout = closablePipe(process.stdout)
+  const stderr = closablePipe(process.stderr)
   const io: CliIO = {
-    out: (s) => process.stdout.write(s + '\n'),
-    err: (s) => process.stderr.write(s + '\n'),
+    out: (s) => stdout.write(s + '\n'),
+    err: (s) => stderr.write(s + '\n'),
     env: process.env,
     // Handlers only for a command that asks (serve, lease): while one is installed Node no
     // longer ends the process on Ctrl-C/SIGTERM, and a command that never looks (flr status
@@ -20,9 +22,36 @@ export async function main(argv: string[]): Promise<void> {
     },
     prompt: process.stdin.isTTY ? promptHidden : undefined,
   }
-  process.exitCode = await run(argv, io)
+  const code = await run(argv, io)
+  // a failed write to the output (closablePipe) has already set 1: a success does not undo it
+  if (code !== 0 || process.exitCode === undefined) process.exitCode = code
   // long-running commands close their own handles; short ones must not hang on a stray timer
   setTimeout(() => process.exit(), 100).unref()
+}
+
+/**
+ * `flr sign … | head`, `flr inspect big.lp | less` quit early: the reader is gone (EPIPE). That
+ * is no failure of the command: what it would still print is dropped, and it ends as it would
+ * have (a signed file written, a lease released), with its own exit code, no stack trace.
+ * Any other write error (a full disk under `> file`) is not silent: exit code 1.
+ */
+function closablePipe(stream: NodeJS.WriteStream): { write(text: string): void } {
+  let closed = false
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    closed = true
+    if (err.code === 'EPIPE') return
+    process.exitCode = 1
+    if (stream !== process.stderr && !stderrClosed()) process.stderr.write(`flr: cannot write the output: ${err.message}\n`)
+  })
+  return {
+    write(text) {
+      if (!closed) stream.write(text)
+    },
+  }
+}
+
+function stderrClosed(): boolean {
+  return process.stderr.destroyed || !process.stderr.writable
 }
 
 function promptHidden(question: string): Promise<string> {

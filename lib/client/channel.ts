@@ -1,15 +1,20 @@
 // One TCP connection to a server: framed requests matched to replies by id, pushes out.
 import { connect, type Socket } from 'node:net'
 import { FlrError } from '../errors.js'
-import { FrameDecoder, writeFrame } from '../protocol/frame.js'
+import { encodeFrame, FrameDecoder } from '../protocol/frame.js'
+import type { Op, RequestBody } from '../protocol/messages.js'
+import { isPush, type OkReply, type Push, type WireError } from '../protocol/replies.js'
 
 /** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
 const MAX_REPLY = 16 * 1024 * 1024
 
 interface Pending {
-  resolve(body: Record<string, unknown>): void
+  resolve(reply: OkReply): void
   reject(err: Error): void
 }
+
+/** Called with each push the server sends ([WIRE-9]). */
+export type PushHandler = (push: Push) => void
 
 export class Channel {
   private nextId = 1
@@ -18,13 +23,17 @@ export class Channel {
 
   private constructor(
     private readonly socket: Socket,
-    onPush: (name: string, body: Record<string, unknown>) => void,
+    onPush: PushHandler,
     onClose: (channel: Channel) => void,
   ) {
     const decoder = new FrameDecoder(
       {
         frame: (msg) => {
-          if (typeof msg.push === 'string') return onPush(msg.push, msg)
+          if (typeof msg.push === 'string') {
+            // a push of a newer server that this client does not know is dropped ([WIRE-9])
+            if (isPush(msg)) onPush(msg)
+            return
+          }
           this.settle(msg)
         },
         fault: (err) => socket.destroy(err),
@@ -45,7 +54,7 @@ export class Channel {
     host: string,
     port: number,
     timeoutMs: number,
-    onPush: (name: string, body: Record<string, unknown>) => void,
+    onPush: PushHandler,
     onClose: (channel: Channel) => void,
   ): Promise<Channel> {
     return new Promise((resolve, reject) => {
@@ -73,12 +82,14 @@ export class Channel {
     return this.pending.size === 0
   }
 
-  request(op: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  request<O extends Op>(op: O, body: RequestBody<O>): Promise<OkReply<O>> {
     if (this.closedError) return Promise.reject(this.closedError)
     const id = this.nextId++
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      writeFrame(this.socket, { ...body, id, op })
+      // the reply to this id answers this op: its shape is the op's ([WIRE-2])
+      this.pending.set(id, { resolve: resolve as (reply: OkReply) => void, reject })
+      // a client sends a request at a time: the server's write policy (server/socket-writer.ts) is not its concern
+      this.socket.write(encodeFrame({ ...body, id, op }))
     })
   }
 
@@ -94,10 +105,10 @@ export class Channel {
       return
     }
     this.pending.delete(id)
-    if (msg.ok === true) p.resolve(msg)
+    if (msg.ok === true) p.resolve(msg as OkReply)
     else {
-      const { code, message, ...details } = (msg.error ?? {}) as { code?: string; message?: string }
-      p.reject(new FlrError((code ?? 'INTERNAL') as FlrError['code'], message, details))
+      const { code, message, ...details } = (msg.error ?? {}) as Partial<WireError>
+      p.reject(new FlrError(code ?? 'INTERNAL', message, details))
     }
   }
 }

@@ -1,8 +1,19 @@
 // The library runtime clients embed: connect, hello, lease with auto-renew, follow `moving`,
 // reconnect with backoff and resume by lease id, keep leases usable through the grace period.
 import { EventEmitter } from 'node:events'
-import { FlrError, isFlrError } from '../errors.js'
+import { FlrError } from '../errors.js'
+import { PROTOCOL } from '../protocol/fields.js'
+import type { Op, RequestBody } from '../protocol/messages.js'
+import type { Answer, HelloAnswer, OkReply, LeaseAnswer, Push, RenewAnswer, StatusAnswer } from '../protocol/replies.js'
 import { Channel } from './channel.js'
+import { Lease } from './lease.js'
+
+export { Lease } from './lease.js'
+
+/** [WIRE-4] what the server said to hello. */
+export type Hello = HelloAnswer
+/** [WIRE-5] */
+export type LeaseGrant = LeaseAnswer
 
 export interface ClientOptions {
   host?: string
@@ -16,17 +27,6 @@ export interface ClientOptions {
   /** backoff between reconnect attempts: doubles from min to max */
   backoffMinMs?: number
   backoffMaxMs?: number
-}
-
-export interface Hello {
-  protocol: number
-  server: string
-  vendor: string
-  hostId: string
-  serverTime: number
-  leaseTtlMs: number
-  graceMs: number
-  packs: string[]
 }
 
 export interface LeaseOptions {
@@ -67,21 +67,22 @@ export class FlrClient extends EventEmitter {
   }
 
   /** Sends one request on the current connection; waits for a reconnect in progress. */
-  async request(op: string, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  async request<O extends Op>(op: O, ...body: {} extends RequestBody<O> ? [RequestBody<O>?] : [RequestBody<O>]): Promise<Answer<O>> {
     const channel = this.channel?.isOpen ? this.channel : await this.reconnecting()
-    const { id: _id, ok: _ok, ...reply } = await channel.request(op, body)
-    return reply
+    const reply = await channel.request(op, body[0] ?? ({} as RequestBody<O>))
+    return answerOf(reply)
   }
 
   /** [WIRE-5] Takes a lease and keeps it renewed at TTL/3 until release() or close(). */
   async lease(pack: string, options: LeaseOptions = {}): Promise<Lease> {
     const grant = await this.request('lease', { pack, ...options })
-    const lease = new Lease(this, grant as unknown as LeaseGrant)
+    const lease = new Lease(this, grant)
     this.held.add(lease)
     return lease
   }
 
-  status(): Promise<Record<string, unknown>> {
+  /** [WIRE-7] */
+  status(): Promise<StatusAnswer> {
     return this.request('status')
   }
 
@@ -103,12 +104,12 @@ export class FlrClient extends EventEmitter {
       this.host,
       port,
       this.opts.connectTimeoutMs ?? 5_000,
-      (name, body) => this.onPush(channel, name, body),
+      (push) => this.onPush(channel, push),
       (c) => this.onClose(c),
     )
     try {
-      const hello = await channel.request('hello', { protocol: 1, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
-      this.hello = hello as unknown as Hello
+      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
+      this.hello = answerOf(reply)
     } catch (e) {
       channel.close()
       throw e
@@ -124,17 +125,18 @@ export class FlrClient extends EventEmitter {
     return channel
   }
 
-  private onPush(from: Channel, name: string, body: Record<string, unknown>): void {
-    switch (name) {
+  private onPush(from: Channel, push: Push): void {
+    switch (push.push) {
       case 'revoked': {
-        for (const lease of this.held) if (lease.id === body.lease) lease.revoked(String(body.reason))
+        for (const lease of this.held) if (lease.id === push.lease) lease.revoked(push.reason)
         break
       }
       case 'moving': {
         // [SRV-5] resume on the new port; the old connection stays until it is idle
-        const port = Number(body.port)
+        const port = push.port
         this.emit('moving', port)
-        if (from === this.channel) this.connecting ??= this.retry(port).finally(() => (this.connecting = undefined))
+        // nobody may be waiting on the retry: a client closed meanwhile must not leave an unhandled rejection
+        if (from === this.channel) void (this.connecting ??= this.retry(port).finally(() => (this.connecting = undefined))).catch(() => {})
         break
       }
       case 'shutdown':
@@ -172,137 +174,14 @@ export class FlrClient extends EventEmitter {
   }
 }
 
-interface LeaseGrant {
-  lease: string
-  pack: string
-  holder: string
-  expiresAt: number
-  ttlMs: number
-  limit: number
-  inUse: number
-  licenses: string
+
+/** A reply's answer: its fields without id and ok. */
+function answerOf<O extends Op>(reply: OkReply<O>): Answer<O> {
+  const answer: Answer<O> & { id?: number; ok?: true } = { ...reply }
+  delete answer.id
+  delete answer.ok
+  return answer
 }
-
-/**
- * A held lease. Events: `renewed`, `licenses` (the pack's <licenses> changed, [SRV-4]),
- * `revoked` (reason), `lost` (FlrError: the server no longer knows it, or the grace period ran out).
- */
-export class Lease extends EventEmitter {
-  readonly id: string
-  readonly pack: string
-  readonly holder: string
-  licenses: string
-  /** local time until which the lease is usable: the server's expiry or, while unreachable, the grace period */
-  usableUntil = 0
-  private lastConfirmed = 0
-  private ttlMs = 0
-  private timer: NodeJS.Timeout | undefined
-  private graceTimer: NodeJS.Timeout | undefined
-  private ended = false
-
-  constructor(
-    private readonly client: FlrClient,
-    grant: LeaseGrant,
-  ) {
-    super()
-    this.id = grant.lease
-    this.pack = grant.pack
-    this.holder = grant.holder
-    this.licenses = grant.licenses
-    this.confirmed(grant.ttlMs)
-    this.schedule()
-  }
-
-  /** Usable now: confirmed within its TTL, or within the server's grace period while it is unreachable. */
-  get usable(): boolean {
-    return !this.ended && Date.now() < this.graceDeadline()
-  }
-
-  /** [WIRE-6] Gives the seat back. */
-  async release(): Promise<void> {
-    this.stop()
-    this.client.forget(this)
-    await this.client.request('release', { lease: this.id })
-  }
-
-  /** @internal renews at once (after a reconnect) */
-  async renewNow(): Promise<void> {
-    if (this.ended) return
-    try {
-      // while the server is unreachable this waits for the reconnect; the grace timer decides meanwhile
-      const reply = await this.client.request('renew', { lease: this.id })
-      if (this.ended) return
-      this.confirmed(Number(reply.ttlMs))
-      if (reply.licenses !== this.licenses) {
-        this.licenses = String(reply.licenses)
-        this.emit('licenses', this.licenses)
-      }
-      this.emit('renewed', reply)
-    } catch (e) {
-      if (isFlrError(e, 'LEASE_UNKNOWN') || isFlrError(e, 'NOT_SERVING')) return this.end('lost', e)
-      // unreachable: keep the lease while the grace period lasts, keep trying
-      if (!this.usable) return this.end('lost', new FlrError('CONNECTION_LOST', 'the server stayed unreachable past the grace period'))
-    } finally {
-      this.schedule()
-    }
-  }
-
-  /** @internal */
-  revoked(reason: string): void {
-    this.end('revoked', reason)
-  }
-
-  /** @internal stops renewing without telling the server */
-  stop(): void {
-    this.ended = true
-    clearTimeout(this.timer)
-    clearTimeout(this.graceTimer)
-  }
-
-  /** The server vouched for the lease just now. */
-  private confirmed(ttlMs: number): void {
-    this.lastConfirmed = Date.now()
-    this.ttlMs = ttlMs
-    this.usableUntil = this.lastConfirmed + ttlMs
-    this.armGrace()
-  }
-
-  private graceDeadline(): number {
-    return Math.max(this.usableUntil, this.lastConfirmed + (this.client.hello?.graceMs ?? 0))
-  }
-
-  /**
-   * [WIRE-4] graceMs: with no word from the server for that long, the lease is lost. A timer of
-   * its own, because a renewal waiting for the server to come back never settles before then.
-   */
-  private armGrace(): void {
-    clearTimeout(this.graceTimer)
-    // setTimeout holds at most 2^31 - 1 ms (24.8 days); a longer grace is waited out in steps
-    const wait = Math.min(Math.max(0, this.graceDeadline() - Date.now()), MAX_TIMER_MS)
-    this.graceTimer = setTimeout(() => {
-      if (this.usable) return this.armGrace()
-      this.end('lost', new FlrError('CONNECTION_LOST', 'the server stayed unreachable past the grace period'))
-    }, wait)
-    this.graceTimer.unref()
-  }
-
-  private schedule(): void {
-    clearTimeout(this.timer)
-    if (this.ended) return
-    // [LEASE-3] clients renew at TTL/3
-    this.timer = setTimeout(() => void this.renewNow(), Math.max(100, this.ttlMs / 3))
-    this.timer.unref()
-  }
-
-  private end(event: 'lost' | 'revoked', detail: unknown): void {
-    if (this.ended) return
-    this.stop()
-    this.client.forget(this)
-    this.emit(event, detail)
-  }
-}
-
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 function closeWhenIdle(channel: Channel): void {
   const check = () => {

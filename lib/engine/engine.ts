@@ -15,11 +15,13 @@ import { LeaseEntry } from './lease-entry.js'
 import { PackSeats } from './pack-seats.js'
 import type { Clock, LeaseRecord, LeaseStore } from './types.js'
 import { Waiter, type Reply } from './waiters.js'
+import { MAX_WAIT_MS } from '../protocol/fields.js'
 
 export type { Grant, Lease, LeaseRequest, PackStatus, Renewal, RevokeReason } from './contract.js'
 
-/** [LEASE-5] the longest a lease request may wait for a seat */
-export const MAX_WAIT_MS = 600_000
+// [LEASE-5] the longest a lease request may wait for a seat: the wire's rule for `wait`
+// (protocol/fields.ts, a leaf of constants), declared there once and capped here
+export { MAX_WAIT_MS }
 
 export interface EngineOptions {
   clock: Clock

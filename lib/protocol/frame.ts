@@ -2,7 +2,6 @@
 // MessagePack map. The decoder is a state machine over bytes that reports to a sink (nats.js
 // style) and checks N before it keeps any of the body (length-prefixed-stream style).
 
-import type { Writable } from 'node:stream'
 import { FlrError } from '../errors.js'
 import { decodeMap, encode } from './msgpack.js'
 
@@ -26,38 +25,6 @@ export function encodeFrame(msg: object): Buffer {
   const frame = encode(msg, HEADER) // the body written after room for its length: no copy
   frame.writeUInt32BE(frame.length - HEADER, 0)
   return frame
-}
-
-/**
- * Writes one frame. Frames written in the same event-loop turn (replies to the requests of
- * one chunk, acks of one group commit) leave in one write: one syscall and one TCP segment
- * instead of one each, which is most of the cost of a small request.
- */
-export function writeFrame(socket: Writable, msg: object): void {
-  writeEncoded(socket, encodeFrame(msg))
-}
-
-/** writeFrame for a frame already encoded (encodeFrame), e.g. one a sender keeps to send again. */
-export function writeEncoded(socket: Writable, frame: Buffer): void {
-  if (socket.writableCorked === 0) {
-    socket.cork()
-    process.nextTick(uncork, socket)
-  }
-  // A frame is mostly a view of a shared slab (the codec's, or Buffer's pool), and keeps all
-  // of it alive while it waits. Frames for a peer already past its high-water mark may wait
-  // long: they get memory of their own, so a peer that stops reading holds its own bytes
-  // ([WIRE-10]), not every slab its replies were cut from.
-  socket.write(socket.writableNeedDrain && frame.byteLength < frame.buffer.byteLength ? ownCopy(frame) : frame)
-}
-
-function ownCopy(frame: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(frame.byteLength)
-  frame.copy(copy)
-  return copy
-}
-
-function uncork(socket: Writable): void {
-  socket.uncork()
 }
 
 export class FrameDecoder {

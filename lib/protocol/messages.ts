@@ -4,12 +4,11 @@
 // can talk to this server. Messages name fields, never echo values (a password may be one).
 
 import { FlrError } from '../errors.js'
+import { APP, CLIENT, describeRule, fitsText, HOLDER, LEASE_ID, MAX_WAIT_MS, PACK, PASSWORD, type TextRule } from './fields.js'
+import type { Answer, FailReply, OkReply, Push, PushBody, PushName, WireError } from './replies.js'
 
-/** [WIRE-4] the one protocol version this server speaks. */
-export const PROTOCOL = 1
-
-/** [LEASE-5] the longest a lease request may wait for a seat, in ms. */
-export const MAX_WAIT_MS = 600_000
+export { MAX_WAIT_MS, PROTOCOL } from './fields.js'
+export type { FailReply, OkReply, Push, PushName, Reply } from './replies.js'
 
 export interface HelloRequest { op: 'hello'; id: number; protocol: number; client: string; app?: string }
 export interface LeaseRequest { op: 'lease'; id: number; pack: string; holder?: string; wait?: number }
@@ -28,23 +27,10 @@ export type Request =
 
 export type Op = Request['op']
 
-export interface OkReply { id: number; ok: true; [field: string]: unknown }
-export interface FailReply { id: number; ok: false; error: Record<string, unknown> }
-export type Reply = OkReply | FailReply
-
-/** [WIRE-9] */
-export type PushName = 'revoked' | 'moving' | 'shutdown'
-export interface Push { push: PushName; [field: string]: unknown }
+/** What a client sends for `op`, besides id and op. */
+export type RequestBody<O extends Op> = Omit<Extract<Request, { op: O }>, 'op' | 'id'>
 
 type Fields = Record<string, unknown>
-
-// Lengths in characters (code points). The spec gives client and holder ([WIRE-4],
-// [WIRE-5]) and the pack name ([LPF-3]); the others are ours, to keep logs sane.
-const NAME = { min: 1, max: 128 }
-const PACK = { min: 1, max: 64 }
-const LEASE = { min: 1, max: 128 }
-const APP = { min: 0, max: 128 }
-const PASSWORD = { min: 0, max: 256 }
 
 export const OPS: readonly Op[] = ['hello', 'lease', 'renew', 'release', 'status', 'ping', 'auth', 'leases', 'revoke', 'reload']
 
@@ -55,18 +41,18 @@ export function parseRequest(m: Fields): Request {
   if (typeof op !== 'string') throw badRequest('request', 'op', op === undefined ? 'is required' : 'must be a string')
   switch (op) {
     case 'hello': {
-      const r: HelloRequest = { op, id, protocol: integer(m, op, 'protocol', 0, Number.MAX_SAFE_INTEGER), client: text(m, op, 'client', NAME) }
+      const r: HelloRequest = { op, id, protocol: integer(m, op, 'protocol', 0, Number.MAX_SAFE_INTEGER), client: text(m, op, 'client', CLIENT) }
       if (given(m.app)) r.app = text(m, op, 'app', APP)
       return r
     }
     case 'lease': {
       const r: LeaseRequest = { op, id, pack: text(m, op, 'pack', PACK) }
-      if (given(m.holder)) r.holder = text(m, op, 'holder', NAME)
+      if (given(m.holder)) r.holder = text(m, op, 'holder', HOLDER)
       if (given(m.wait)) r.wait = integer(m, op, 'wait', 0, MAX_WAIT_MS)
       return r
     }
     case 'renew': case 'release': case 'revoke':
-      return { op, id, lease: text(m, op, 'lease', LEASE) }
+      return { op, id, lease: text(m, op, 'lease', LEASE_ID) }
     case 'auth':
       return { op, id, password: text(m, op, 'password', PASSWORD) }
     case 'leases': {
@@ -94,19 +80,23 @@ export function requestId(msg: unknown): number {
 
 // id and ok (push) lead on the wire, and a body can never override them: set again, they
 // keep their places at the front.
-export function ok(id: number, body?: object | void): OkReply {
-  const reply: OkReply = Object.assign({ id, ok: true as const }, body as object | undefined)
+export function ok<O extends Op = Op>(id: number, body?: Answer<O> | void): OkReply<O> {
+  const reply = Object.assign({ id, ok: true as const }, body as Answer<O> | undefined)
   reply.id = id
   reply.ok = true
-  return reply
+  return reply as OkReply<O>
 }
 
 export function fail(id: number, err: FlrError): FailReply {
-  return { id, ok: false, error: err.toWire() }
+  // toWire() is {code, message, ...details}: a WireError by construction
+  return { id, ok: false, error: err.toWire() as WireError }
 }
 
-export function push(name: PushName, body: object = {}): Push {
-  return Object.assign({ push: name }, body, { push: name })
+/** A push's fields are its name's ([WIRE-9]); a push with none (shutdown) needs no body. */
+export type PushArgs<N extends PushName> = {} extends PushBody<N> ? [body?: PushBody<N>] : [body: PushBody<N>]
+
+export function push<N extends PushName>(name: N, ...[body]: PushArgs<N>): Extract<Push, { push: N }> {
+  return Object.assign({ push: name }, body, { push: name }) as Extract<Push, { push: N }>
 }
 
 function integer(m: Fields, op: string, field: string, min: number, max: number): number {
@@ -117,33 +107,12 @@ function integer(m: Fields, op: string, field: string, min: number, max: number)
   return v
 }
 
-function text(m: Fields, op: string, field: string, size: { min: number; max: number }): string {
+function text(m: Fields, op: string, field: string, rule: TextRule): string {
   const v = m[field]
-  if (typeof v !== 'string' || !withinLength(v, size.min, size.max)) {
-    const rule = size.min > 0 ? `${size.min}–${size.max}` : `at most ${size.max}`
-    throw badRequest(op, field, v === undefined ? 'is required' : `must be a string of ${rule} characters`)
+  if (!fitsText(v, rule)) {
+    throw badRequest(op, field, v === undefined ? 'is required' : `must be a string of ${describeRule(rule)} characters`)
   }
   return v
-}
-
-function withinLength(s: string, min: number, max: number): boolean {
-  // Code points lie between half the UTF-16 length and the full one, so they are counted
-  // only when that range straddles max. Every minimum here is 0 or 1: one unit is one point.
-  if (s.length < min) return false
-  return s.length <= max || (s.length <= 2 * max && codePoints(s) <= max)
-}
-
-function codePoints(s: string): number {
-  let n = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1)
-      if (d >= 0xdc00 && d <= 0xdfff) i++
-    }
-    n++
-  }
-  return n
 }
 
 function badRequest(op: string, field: string, rule: string): FlrError {

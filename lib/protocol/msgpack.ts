@@ -2,32 +2,26 @@
 // the codec was the largest share of the server's own CPU, split between msgpackr and a
 // screen that walked every body before msgpackr walked it again.
 //
-// encode writes the very bytes msgpackr's Packr writes with the options below, and hands
-// anything else (a Map, a Date, a Buffer, a bigint, a class instance ...) to that Packr.
+// encode writes the very bytes msgpackr's Packr wrote with the options flr used (useRecords,
+// structuredClone and moreTypes off, variableMapSize, undefined left out) for the values flr
+// sends: plain objects, arrays, strings, numbers, booleans and null. Anything else (a Map, a
+// Date, a Buffer, a bigint, a class instance ...) is a TypeError: no reply or request holds
+// one, and a value written some other way would be a bug to see, not bytes to send.
 // decode is one pass over the bytes that refuses what msgpackr, built for trusted data, would
 // take (extensions, 0xc1, non-string or __proto__/constructor keys, invalid UTF-8, integers
 // a Number cannot hold, deep nesting, lengths the body cannot hold, trailing bytes) and builds
 // the value msgpackr's Unpackr built. test/protocol/codec-equivalence.test.ts holds both to
 // the codec they replace (reference-msgpack.ts), byte for byte and refusal for refusal.
+// Over 300 lines on purpose: one format's writer and reader, kept in one file so that what
+// encode writes and what decode accepts are read side by side.
 
 import { isUtf8 } from 'node:buffer'
-import { Packr, type Options } from 'msgpackr'
 import { FlrError } from '../errors.js'
 
 /** Deepest container nesting accepted; our messages nest three levels at most. */
 export const MAX_DEPTH = 32
 
 // ---- encode ---------------------------------------------------------------------------------
-
-// skipValues is a msgpackr option its typings do not list yet.
-const packr = new Packr(<Options & { skipValues: unknown[] }>{
-  useRecords: false,
-  structuredClone: false,
-  moreTypes: false,
-  variableMapSize: true, // smallest map headers: a reply is what a peer reads
-  skipValues: [undefined], // an absent optional field is left out, never sent as ext 0
-  encodeUndefinedAsNil: true, // undefined inside an array becomes nil, not ext 0
-})
 
 // Values are written into a shared slab and handed out as views of it, as msgpackr does: a
 // later encode writes after them, so nothing is copied, and a full slab is left to the GC
@@ -67,7 +61,7 @@ function write(value: unknown): void {
     case 'undefined': return writeByte(0xc0)
     case 'object':
       if (value === null) return writeByte(0xc0)
-      // msgpackr's own test: a plain object or array by its constructor, all else its way
+      // msgpackr's own test: a plain object or array by its constructor; all else is refused
       if (value.constructor === Object) return writeObject(value as Record<string, unknown>)
       if (value.constructor === Array) return writeArray(value as unknown[])
   }
@@ -79,15 +73,10 @@ function writeByte(byte: number): void {
   out[at++] = byte
 }
 
-/**
- * Anything else (none of which flr sends) as msgpackr writes it, errors included (a symbol, a
- * bigint beyond 64 bits): with these options it writes a value the same wherever it sits.
- */
-function writeOther(value: unknown): void {
-  const bytes = packr.pack(value)
-  ensure(bytes.length)
-  out.set(bytes, at)
-  at += bytes.length
+/** Anything else: none of it is in a message flr sends (test/protocol/msgpack.test.ts). */
+function writeOther(value: unknown): never {
+  const kind = typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'null-prototype object'}` : `a ${typeof value}`
+  throw new TypeError(`cannot encode ${kind}: a peer message holds only plain objects, arrays, strings, numbers, booleans and null`)
 }
 
 function writeObject(object: Record<string, unknown>): void {

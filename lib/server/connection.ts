@@ -2,12 +2,13 @@
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
 import { FlrError, isFlrError } from '../errors.js'
-import { writeFrame } from '../protocol/frame.js'
-import { parseRequest, requestId, ok, fail, push, type PushName, type Request } from '../protocol/messages.js'
+import { parseRequest, requestId, ok, fail, push, type PushArgs, type Request } from '../protocol/messages.js'
+import type { Answer, HelloAnswer, PushName, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
 import { WaitScope } from '../engine/waiters.js'
 import type { Logger } from './logger.js'
 import { CONNECTION_LIMITS, Intake, type ConnectionLimits } from './intake.js'
+import { writeFrame } from './socket-writer.js'
 
 export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 
@@ -15,16 +16,16 @@ export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 export interface ConnectionServices {
   readonly engine: SeatEngine
   readonly log: Logger
-  hello(): Record<string, unknown>
-  status(): Record<string, unknown>
+  hello(): HelloAnswer
+  status(): StatusAnswer
   auth(password: string): Promise<void>
-  reload(): Promise<Record<string, unknown>>
+  reload(): Promise<ReloadAnswer>
   /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
   limits?: Partial<ConnectionLimits>
 }
 
-/** A reply's fields besides id and ok; none for an empty reply. */
-type Body = object | void
+/** A reply's fields besides id and ok ([WIRE-2], typed in protocol/replies.ts); none for an empty reply. */
+type Body = Answer | void
 
 export const HELLO_TIMEOUT_MS = 10_000
 
@@ -87,8 +88,8 @@ export class Connection {
   }
 
   /** [WIRE-9] a push (no id) */
-  push(name: PushName, body: Record<string, unknown> = {}): void {
-    this.send(push(name, body))
+  push<N extends PushName>(name: N, ...body: PushArgs<N>): void {
+    this.send(push(name, ...body))
   }
 
   /** Ends the connection once what is queued has been written. */
@@ -195,7 +196,7 @@ export class Connection {
     }
   }
 
-  private hello(protocol: number, client: string): Record<string, unknown> {
+  private hello(protocol: number, client: string): HelloAnswer {
     if (protocol !== 1) throw new FlrError('PROTOCOL_UNSUPPORTED', `this server speaks protocol 1, not ${protocol}`)
     clearTimeout(this.helloTimer)
     this.helloTimer = undefined

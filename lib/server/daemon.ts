@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import { FlrError, isFlrError, type ErrorCode } from '../errors.js'
 import { encodeFrame } from '../protocol/frame.js'
 import { fail } from '../protocol/messages.js'
+import type { HelloAnswer, StatusAnswer } from '../protocol/replies.js'
 import { loadLpf } from '../lpf/load.js'
 import type { LicensePlan } from '../lpf/plan.js'
 import { SeatEngine, type Lease, type RevokeReason } from '../engine/engine.js'
@@ -470,7 +471,7 @@ export class Daemon {
     this.log.info({ lease: lease.lease, pack: lease.pack, holder: lease.holder, reason }, 'lease revoked')
   }
 
-  private hello(): Record<string, unknown> {
+  private hello(): HelloAnswer {
     return {
       protocol: 1,
       server: `flr/${VERSION}`,
@@ -485,7 +486,7 @@ export class Daemon {
   }
 
   /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases */
-  status(): Record<string, unknown> {
+  status(): StatusAnswer {
     const plan = this.plan
     return {
       serving: this.engine.serving,

@@ -6,11 +6,11 @@ import type { Duplex } from 'node:stream'
 import { statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ERRORS, FlrError, isFlrError, type ErrorCode } from '../errors.js'
+import { CLIENT, cutToCodePoints, describeRule, fitsText, PACK } from '../protocol/fields.js'
+import type { PackRow } from '../protocol/replies.js'
 import type { AccessLog } from './access-log.js'
 
 export const MAX_BODY_BYTES = 16 * 1024
-const CLIENT_MAX = 128 // as hello's client ([WIRE-4])
-const PACK_MAX = 64 // [LPF-3]
 
 /** What the shim needs of the SeatEngine (lib/engine/engine.ts); the engine is passed as is. */
 export interface ShimEngine {
@@ -23,7 +23,7 @@ export interface ShimEngine {
     licenses: string
   }>
   release(leaseId: string): Promise<void>
-  packs(): { name: string; limit: number; inUse: number; waiting: number }[]
+  packs(): PackRow[]
 }
 
 /** The part of a pino logger the shim uses. */
@@ -88,7 +88,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 
 export function createHttpShim(opts: HttpShimOptions): HttpHandler {
   const shim = new HttpShim(opts)
-  return (req, res) => void shim.handle(req, res)
+  // handle() answers every failure of a route itself; what is left (an answer that cannot be
+  // sent or logged) must not become an unhandled rejection that ends the daemon (issue 13)
+  return (req, res) =>
+    void shim.handle(req, res).catch((err: unknown) => {
+      opts.log.error({ err, method: req.method, path: pathOf(req.url).slice(0, 256) }, 'HTTP request could not be answered')
+      res.destroy()
+    })
 }
 
 class HttpShim {
@@ -241,21 +247,34 @@ function readAuthorization(body: unknown, call: Call): { client: string; pack?: 
     throw new FlrError('BAD_REQUEST', 'the body must be a JSON object such as {"client": "host-42"}')
   }
   const { client, pack } = body as { client?: unknown; pack?: unknown }
-  if (typeof pack === 'string') call.pack = pack.slice(0, PACK_MAX)
-  if (typeof client === 'string') call.client = client.slice(0, CLIENT_MAX)
-  if (typeof client !== 'string' || client.length < 1 || client.length > CLIENT_MAX) {
-    throw new FlrError('BAD_REQUEST', `"client" must be a string of 1 to ${CLIENT_MAX} characters`)
+  // the rules and the count (code points) of TCP's hello and lease ([WIRE-2], protocol/fields.ts)
+  if (typeof pack === 'string') call.pack = cutToCodePoints(pack, PACK.max)
+  if (typeof client === 'string') call.client = cutToCodePoints(client, CLIENT.max)
+  if (!fitsText(client, CLIENT)) {
+    throw new FlrError('BAD_REQUEST', `"client" must be a string of ${describeRule(CLIENT)} characters`)
   }
   if (pack === undefined || pack === null) return { client }
-  if (typeof pack !== 'string' || pack.length < 1 || pack.length > PACK_MAX) {
-    throw new FlrError('BAD_REQUEST', `"pack" must be a string of 1 to ${PACK_MAX} characters, or absent for the default pack`)
+  if (!fitsText(pack, PACK)) {
+    throw new FlrError('BAD_REQUEST', `"pack" must be a string of ${describeRule(PACK)} characters, or absent for the default pack`)
   }
   return { client, pack }
 }
 
+/**
+ * UTF-8 strictly: Buffer#toString would turn bad bytes into U+FFFD, so two different byte strings
+ * would name the same holder, and an agent's bug would take a seat under a name it never sent.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   checkContentType(req.headers['content-type'])
-  const text = (await readBody(req)).toString('utf8')
+  const body = await readBody(req)
+  let text: string
+  try {
+    text = UTF8.decode(body)
+  } catch {
+    throw new FlrError('BAD_REQUEST', 'the body is not valid UTF-8: send JSON encoded as UTF-8')
+  }
   try {
     return JSON.parse(text) as unknown
   } catch {

@@ -4,12 +4,14 @@
 // end by a throwaway child process; only if that child survives does the daemon open it.
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { MAX_TABLES, STORE_TABLES } from './store-layout.js'
 
 export type ProbeVerdict = { readable: true } | { readable: false; reason: string }
 
 // Reads every page the daemon reads at start: the meta pages (open), the main tree (named
-// tables), the meta entry and every lease record. Read-only: a damaged store is never
-// written to ([LEASE-9]). An LMDB error is reported as JSON {code, message}: LMDB's own
+// tables), the meta entry and every lease record; the table names are the store's own
+// (store-layout.ts), so a renamed or added table is probed with no edit here. Read-only: a
+// damaged store is never written to ([LEASE-9]). An LMDB error is reported as JSON {code, message}: LMDB's own
 // codes are negative, errno values (EACCES, EIO…) positive. CommonJS (lmdb-js's own CJS
 // build): the child starts faster than with the ES module loader, and it is on the path of
 // every restart.
@@ -17,12 +19,12 @@ const PROBE_SOURCE = `
 const { open } = require(${JSON.stringify(createRequire(import.meta.url).resolve('lmdb'))})
 let env
 try {
-  env = open({ path: process.argv[1], noSubdir: true, readOnly: true, maxDbs: 4 })
+  env = open({ path: process.argv[1], noSubdir: true, readOnly: true, maxDbs: ${MAX_TABLES} })
   env.getStats()
   // lmdb-js copies each value out of the map before calling decode: returning its length
   // touches every byte without building anything
   const encoder = { encode() { throw new Error('read-only') }, decode: (bytes, end) => end }
-  for (const name of ['meta', 'leases']) {
+  for (const name of ${JSON.stringify(Object.values(STORE_TABLES))}) {
     let db
     try { db = env.openDB({ name, encoder, create: false }) } catch { continue }
     if (!db) continue

@@ -7,6 +7,7 @@ import { open, type Database, type RootDatabase } from 'lmdb'
 import { FlrError } from '../errors.js'
 import type { LeaseRecord } from '../engine/types.js'
 import { commitCause } from './store-fault.js'
+import { MAX_TABLES, STORE_TABLES } from './store-layout.js'
 import { damaged, fileIdentity, screenStoreFile, type StoreScreen } from './store-screen.js'
 import {
   decodeMeta,
@@ -49,7 +50,7 @@ export function openEnv(file: string): RootDatabase {
     return open({
       path: file,
       noSubdir: true,
-      maxDbs: 4,
+      maxDbs: MAX_TABLES,
       overlappingSync: false,
       separateFlushed: true,
       eventTurnBatching: false,
@@ -117,12 +118,12 @@ function checkFileLength(env: RootDatabase, file: string): void {
 // `create: false` (known to lmdb-js, missing from its types) when opening an existing
 // store: that must not write to it.
 function openMetaTable(env: RootDatabase, create: boolean): MetaTable {
-  const options = { name: 'meta', encoding: 'binary' as const, create }
+  const options = { name: STORE_TABLES.meta, encoding: 'binary' as const, create }
   return env.openDB<Buffer, string>(options)
 }
 
 function openLeaseTable(env: RootDatabase, create: boolean): LeaseTable {
-  const options = { name: 'leases', encoder: leaseValueCodec, create }
+  const options = { name: STORE_TABLES.leases, encoder: leaseValueCodec, create }
   return env.openDB<LeaseTuple | Undecodable, string>(options)
 }
 

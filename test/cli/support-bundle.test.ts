@@ -3,7 +3,7 @@
 // no password, password hash or salt, or private key ([ADM-2]).
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { run } from '../../lib/cli/main.js'
@@ -31,7 +31,7 @@ function unpack(archive: string): Map<string, string> {
   return files
 }
 
-t.test('[ADM-2] [HTTP-5] flr support-bundle of a running flr serve: what support needs, and no secret', async (t) => {
+t.test('[ADM-2] [HTTP-5] [LEASE-4] flr support-bundle of a running flr serve: what support needs, and no secret, no lease id, no planted link', async (t) => {
   const dirs = makeDirs(t)
   const lpfPort = await freePort()
   const lpfPath = dropLpf(dirs.licenseDir, { port: lpfPort, packs: [{ name: 'Agent-Session', limit: 5 }, { name: 'station', limit: 1 }] })
@@ -58,10 +58,14 @@ t.test('[ADM-2] [HTTP-5] flr support-bundle of a running flr serve: what support
   await eventually(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').trim().split('\n').length >= 5, 'five access log lines')
   await eventually(() => readFileSync(join(dirs.logDir, 'flr.log'), 'utf8').includes('HTTP shim listening'), 'flr.log')
 
+  // issue 11: a link planted in the log directory, named like an access log, to the password file
+  symlinkSync(join(dirs.stateDir, PASSWORD_FILE), join(dirs.logDir, 'access_2020-01-01.request.log'))
+
   const out = join(dirs.root, 'bundle.tar.gz')
   const c = terminal()
   t.equal(await run(['support-bundle', '--state-dir', dirs.stateDir, '--out', out, '--server', `127.0.0.1:${lpfPort}`], c.io), 0, c.stderr())
   t.match(c.stdout(), `Wrote ${out}`)
+  t.match(c.stderr(), /left out .*access_2020-01-01\.request\.log: a symbolic link/)
   t.equal(statSync(out).mode & 0o777, 0o600, 'the bundle is readable by its owner only')
 
   const files = unpack(out)
@@ -71,9 +75,11 @@ t.test('[ADM-2] [HTTP-5] flr support-bundle of a running flr serve: what support
     `flr-support/logs/${day}`,
     `flr-support/logs/flr.log`,
     `flr-support/lpf/${HOST_ID}.lp`,
+    `flr-support/skipped.json`,
     `flr-support/status.json`,
     `flr-support/versions.json`,
   ])
+  t.match(JSON.parse(files.get('flr-support/skipped.json')!), [{ file: /access_2020-01-01\.request\.log$/, why: /symbolic link/ }])
   t.match(JSON.parse(files.get('flr-support/versions.json')!), { flr: VERSION, node: process.version })
   t.match(JSON.parse(files.get('flr-support/status.json')!), {
     serving: true,
@@ -85,7 +91,8 @@ t.test('[ADM-2] [HTTP-5] flr support-bundle of a running flr serve: what support
   t.match(files.get('flr-support/logs/flr.log'), /LPF loaded: serving/)
   const access = files.get(`flr-support/logs/${day}`)!
   t.match(access, /"client":"agent-2"/)
-  t.match(access, /"method":"DELETE"/)
+  t.match(access, /"method":"DELETE","path":"\/request\/<lease-\d+>"/)
+  t.match(access, /"lease":"<lease-\d+>"/)
 
   const secrets: [string, string][] = [
     ['PRIVATE KEY', 'a PEM private key'],
@@ -94,6 +101,7 @@ t.test('[ADM-2] [HTTP-5] flr support-bundle of a running flr serve: what support
     [stored.salt, 'the scrypt salt'],
     [PASSWORD, 'the admin password'],
     [WRONG, 'a mistyped password'],
+    ...granted.map((r, i): [string, string] => [String(r.json.lease), `lease id ${i} ([LEASE-4])`]),
   ]
   const whole = gunzipSync(readFileSync(out)).toString('latin1')
   for (const [secret, what] of secrets) {

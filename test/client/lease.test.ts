@@ -12,7 +12,7 @@ import type { FlrClient } from '../../lib/client/client.js'
 const ADMIN_PASSWORD = 'Adm1n-Pass!'
 
 async function inUse(client: FlrClient, pack: string): Promise<number> {
-  const status = (await client.status()) as { packs: { name: string; inUse: number }[] }
+  const status = await client.status()
   return status.packs.find((p) => p.name === pack)!.inUse
 }
 

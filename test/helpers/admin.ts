@@ -1,10 +1,9 @@
 // Helpers for the admin, HTTP-race and support-bundle tests: a raw protocol client whose socket
 // a test can destroy, small HTTP calls, and `flr serve` as a child WITH its HTTP shim (spawnServe
 // in server.ts always passes --no-http, and commander lets --no-http win over --http-port).
-import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { request as httpRequest, type Agent } from 'node:http'
-import { FrameDecoder, encodeFrame } from '../../lib/protocol/frame.js'
+import { RawConnection } from '../../bench/harness.js'
 import { setPassword } from '../../lib/admin/password.js'
 import type { ConfigSnapshot } from '../../lib/support/config-snapshot.js'
 import { HOST_ID, dropLpf, freePort, makeDirs, spawnServe, startDaemon, type Dirs, type PackSpec, type ServeProcess, type TestContext } from './server.js'
@@ -12,84 +11,17 @@ import { HOST_ID, dropLpf, freePort, makeDirs, spawnServe, startDaemon, type Dir
 /** A valid admin password under [ADM-1]. */
 export const PASSWORD = 'Corr3ct-Horse'
 
-export interface Reply {
-  id: number
-  ok: boolean
-  error?: { code: string; message: string; [k: string]: unknown }
-  [k: string]: unknown
-}
+export type { Reply } from '../../bench/harness.js'
 
-/** One TCP connection speaking frames by hand; replies are returned whole (ok or not). */
-export class RawClient {
-  readonly pushes: Record<string, unknown>[] = []
-  private nextId = 1
-  private readonly pending = new Map<number, (reply: Reply) => void>()
-  private readonly pushWaiters: { name: string; resolve: (p: Record<string, unknown>) => void }[] = []
-  readonly closed: Promise<void>
-
-  private constructor(readonly socket: Socket) {
-    const decoder = new FrameDecoder(
-      {
-        frame: (msg) => {
-          if (typeof msg.push === 'string') return this.onPush(msg)
-          const resolve = this.pending.get(msg.id as number)
-          this.pending.delete(msg.id as number)
-          resolve?.(msg as Reply)
-        },
-        fault: (err) => socket.destroy(err),
-      },
-      16 * 1024 * 1024,
-    )
-    socket.on('data', (chunk) => decoder.push(chunk))
-    socket.on('error', () => {})
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
-  }
-
+/** One TCP connection speaking frames by hand (bench/harness.ts RawConnection); replies are returned whole (ok or not). */
+export type RawClient = RawConnection
+export const RawClient = {
   /** Connects and says hello as `client`; destroyed at teardown. */
-  static async open(t: TestContext, port: number, client: string): Promise<RawClient> {
-    const socket = connect({ host: '127.0.0.1', port })
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
-    const raw = new RawClient(socket)
+  async open(t: TestContext, port: number, client: string): Promise<RawClient> {
+    const raw = await RawConnection.open(port, client)
     t.teardown(() => raw.destroy())
-    const hello = await raw.request('hello', { protocol: 1, client })
-    if (!hello.ok) throw new Error(`hello failed: ${JSON.stringify(hello.error)}`)
     return raw
-  }
-
-  /** `host:port` of this end, as the server records it in a lease's `address` */
-  get localAddress(): string {
-    return `${this.socket.localAddress}:${this.socket.localPort}`
-  }
-
-  request(op: string, body: Record<string, unknown> = {}): Promise<Reply> {
-    const id = this.nextId++
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve)
-      this.socket.write(encodeFrame({ ...body, id, op }))
-    })
-  }
-
-  /** Resolves with the first push named `name` (already received or still to come). */
-  nextPush(name: string): Promise<Record<string, unknown>> {
-    const seen = this.pushes.find((p) => p.push === name)
-    if (seen) return Promise.resolve(seen)
-    return new Promise((resolve) => this.pushWaiters.push({ name, resolve }))
-  }
-
-  /** Goes away without a word, like a crashed client. */
-  destroy(): Promise<void> {
-    this.socket.destroy()
-    return this.closed
-  }
-
-  private onPush(msg: Record<string, unknown>): void {
-    this.pushes.push(msg)
-    for (const w of [...this.pushWaiters]) {
-      if (w.name !== msg.push) continue
-      this.pushWaiters.splice(this.pushWaiters.indexOf(w), 1)
-      w.resolve(msg)
-    }
-  }
+  },
 }
 
 export interface HttpReply {

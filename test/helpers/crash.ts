@@ -1,12 +1,11 @@
 // Helpers for the restart tests ([LEASE-7]..[LEASE-9], [SRV-7], [SRV-8]): a raw protocol
 // client that knows which requests were answered before the server died, a ledger of what
 // the server acknowledged, and `flr` child processes run to completion.
-import { connect, type Socket } from 'node:net'
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { encodeFrame, FrameDecoder } from '../../lib/protocol/frame.js'
+import { RawConnection } from '../../bench/harness.js'
 import { FLR_BIN, HOST_ID, VENDOR_PUB, spawnServe, type Dirs, type ServeProcess, type TestContext } from './server.js'
 
 export type Message = Record<string, unknown>
@@ -19,63 +18,36 @@ export class ReplyLost extends Error {
 }
 
 /**
- * A protocol client with no retries and no reconnect: a reply in hand is what the server
- * acknowledged; a request without one when the socket closes is rejected with ReplyLost.
+ * A protocol client with no retries and no reconnect (bench/harness.ts RawConnection): a
+ * reply in hand is what the server acknowledged; a request without one when the socket
+ * closes is rejected with ReplyLost.
  */
 export class RawClient {
-  readonly pushes: Message[] = []
-  /** resolves once the socket is closed, by either side */
-  readonly closed: Promise<void>
-  private readonly pending = new Map<number, { op: string; resolve: (m: Message) => void; reject: (e: Error) => void }>()
-  private readonly pushWaiters: { name: string; resolve: (m: Message) => void }[] = []
-  private nextId = 1
-  private ended = false
-
-  private constructor(private readonly socket: Socket) {
-    const decoder = new FrameDecoder({ frame: (m) => this.onMessage(m), fault: (e) => socket.destroy(e) }, 16 * 1024 * 1024)
-    socket.on('data', (chunk) => decoder.push(chunk))
-    socket.on('error', () => {}) // ECONNRESET when the server is killed: seen as a close
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        this.ended = true
-        for (const [id, p] of this.pending) {
-          this.pending.delete(id)
-          p.reject(new ReplyLost(p.op))
-        }
-        resolve()
-      }),
-    )
-  }
+  private constructor(private readonly conn: RawConnection) {}
 
   /** Connects and says hello ([WIRE-4]). */
   static async connect(port: number, client: string): Promise<RawClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ port, host: '127.0.0.1' })
-      s.once('connect', () => {
-        s.off('error', reject)
-        resolve(s)
-      })
-      s.once('error', reject)
-    })
-    socket.setNoDelay(true)
-    const raw = new RawClient(socket)
-    const hello = await raw.request('hello', { protocol: 1, client })
-    if (!hello.ok) throw new Error(`hello refused: ${JSON.stringify(hello.error)}`)
-    return raw
+    return new RawClient(await RawConnection.open(port, client))
+  }
+
+  get pushes(): Message[] {
+    return this.conn.pushes
+  }
+
+  /** resolves once the socket is closed, by either side */
+  get closed(): Promise<void> {
+    return this.conn.closed
   }
 
   get isOpen(): boolean {
-    return !this.ended
+    return this.conn.isOpen
   }
 
   /** Sends one request; resolves with the reply, ok or not. */
-  request(op: string, fields: Message = {}): Promise<Message> {
-    if (this.ended) return Promise.reject(new ReplyLost(op))
-    const id = this.nextId++
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { op, resolve, reject })
-      this.socket.write(encodeFrame({ id, op, ...fields }))
-    })
+  async request(op: string, fields: Message = {}): Promise<Message> {
+    const reply = await this.conn.request(op, fields)
+    if (reply.lost) throw new ReplyLost(op)
+    return reply
   }
 
   /** Like request, but a refusal rejects with its code in the message. */
@@ -87,31 +59,11 @@ export class RawClient {
 
   /** The first push of that name, already received or still to come. */
   waitForPush(name: string): Promise<Message> {
-    const seen = this.pushes.find((p) => p.push === name)
-    if (seen) return Promise.resolve(seen)
-    return new Promise((resolve) => this.pushWaiters.push({ name, resolve }))
+    return this.conn.nextPush(name)
   }
 
   close(): Promise<void> {
-    this.socket.destroy()
-    return this.closed
-  }
-
-  private onMessage(m: Message): void {
-    if (typeof m.push === 'string') {
-      this.pushes.push(m)
-      for (const w of [...this.pushWaiters]) {
-        if (w.name === m.push) {
-          this.pushWaiters.splice(this.pushWaiters.indexOf(w), 1)
-          w.resolve(m)
-        }
-      }
-      return
-    }
-    const p = this.pending.get(m.id as number)
-    if (!p) return
-    this.pending.delete(m.id as number)
-    p.resolve(m)
+    return this.conn.destroy()
   }
 }
 

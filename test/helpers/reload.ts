@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import pino, { type Logger } from 'pino'
 import type { Daemon, DaemonConfig } from '../../lib/server/daemon.js'
 import { HOST_ID, ROOT, dropLpf, freePort, makeDirs, startDaemon, type Dirs, type LpfSpec, type TestContext } from './server.js'
+import type { PackRow, StatusAnswer } from '../../lib/protocol/replies.js'
 
 const run = promisify(execFile)
 
@@ -91,25 +92,11 @@ export async function until<T>(check: () => T | undefined | false | Promise<T | 
   }
 }
 
-export interface PackRow {
-  name: string
-  limit: number
-  inUse: number
-  waiting: number
-}
+// status as the daemon answers it ([WIRE-7]): the protocol's own types, not a copy
+export type { PackRow, StatusAnswer as DaemonStatus } from '../../lib/protocol/replies.js'
 
-export interface DaemonStatus {
-  serving: boolean
-  reason?: { code: string; message: string }
-  lpf?: { vendor: string; expiration: string; port: number; loadedAt: string }
-  pendingError?: { code: string; message: string; at: string }
-  portError?: { code: string; message: string; at: string }
-  listeningPort: number | null
-  packs: PackRow[]
-}
-
-export function statusOf(daemon: Daemon): DaemonStatus {
-  return daemon.status() as unknown as DaemonStatus
+export function statusOf(daemon: Daemon): StatusAnswer {
+  return daemon.status()
 }
 
 export function packOf(daemon: Daemon, name: string): PackRow | undefined {

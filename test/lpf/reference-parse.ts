@@ -1,5 +1,7 @@
 // The fast-xml-parser reader of the signed content that lib/lpf/parse.ts replaced, kept only as
 // the oracle of parse-equivalence.test.ts: same checks, same messages, different reader.
+// It pins the migration only (see the head of parse-equivalence.test.ts); what the spec
+// requires of the reader is tested without it in parse.test.ts.
 import { XMLParser } from 'fast-xml-parser'
 import { FlrError } from '../../lib/errors.js'
 import { HOST_ID_PATTERN } from '../../lib/lpf/host-id.js'

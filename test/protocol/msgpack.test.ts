@@ -122,3 +122,20 @@ t.test('[WIRE-1] decoded bin values are copies, not views of the receive buffer'
   body.fill(0xee)
   t.same([...bin], [1, 2, 3])
 })
+
+t.test('[WIRE-2] encode writes plain values only: anything else is a TypeError, never bytes msgpackr would have chosen', async (t) => {
+  class Point {
+    x = 1
+  }
+  const others: Array<[string, unknown]> = [
+    ['a Map', new Map([['a', 1]])], ['a Set', new Set([1])], ['a Date', new Date(0)], ['a Buffer', Buffer.from('x')],
+    ['a Uint8Array', new Uint8Array(2)], ['a bigint', 1n], ['a symbol', Symbol('s')], ['a function', () => 1],
+    ['a class instance', new Point()], ['an Error', new Error('x')], ['a null-prototype object', Object.create(null)],
+  ]
+  for (const [what, v] of others) {
+    t.throws(() => encode({ id: 1, ok: true, v }), TypeError, `${what} inside a reply`)
+    t.throws(() => encode([v]), TypeError, `${what} inside an array`)
+  }
+  // and the encoder is left sound: the next value is written whole
+  t.same(decode(encode({ id: 2, ok: true, expiresAt: 1_790_000_000_000 })), { id: 2, ok: true, expiresAt: 1_790_000_000_000 })
+})

@@ -2,7 +2,8 @@
 // the logs, the LPF in force, status, versions and configuration, and never a secret ([ADM-2]).
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -89,6 +90,7 @@ t.test('[ADM-2] support bundle: versions, status, config, the LPF in force and t
     'flr-support/logs/access_2026-03-01.request.log',
     'flr-support/logs/access_2026-03-02.request.log',
     'flr-support/logs/flr.log',
+    'flr-support/skipped.json',
   ]
   t.same(bundle.files, expected)
   const files = unpack(bundle.data)
@@ -98,6 +100,7 @@ t.test('[ADM-2] support bundle: versions, status, config, the LPF in force and t
   t.match(JSON.parse(files.get('flr-support/config.json')!.toString()), { hostId: HOST_ID, stateDir, httpPack: 'Agent-Session' })
   t.equal(files.get(`flr-support/lpf/${HOST_ID}.lp`)!.toString(), '<lpf vendor="Acme">the LPF in force</lpf>\n')
   t.equal(files.get('flr-support/logs/access_2026-03-02.request.log')!.toString(), '{"method":"DELETE","path":"/request/x"}\n')
+  t.match(JSON.parse(files.get('flr-support/skipped.json')!.toString()), [{ file: /access_2026-03-03\.request\.log$/, why: /not a regular file/ }])
   noSecrets(t, bundle.data, files)
 })
 
@@ -112,14 +115,21 @@ t.test('[ADM-2] support bundle: with --log-dir the state directory itself, the p
   noSecrets(t, bundle.data, unpack(bundle.data))
 })
 
-t.test('support bundle: a log over 10 MiB contributes its last 10 MiB', async (t) => {
+t.test('[LEASE-4] support bundle: a log over 10 MiB contributes its last 10 MiB, from its first whole line', async (t) => {
   const { stateDir, logDir } = serverFiles(t)
   const big = Buffer.alloc(10 * 1024 * 1024 + 4096, 'old\n')
   big.write('the newest line\n', big.length - 16)
+  // a line whose lease id the 10 MiB cut splits: 11 of its characters before the cut, 11 after
+  const id = randomBytes(16).toString('base64url')
+  const cut = big.length - 10 * 1024 * 1024
+  const line = `{"msg":"lease revoked","lease":"${id}"}\n`
+  const lineStart = cut - line.indexOf(id) - 11
+  big.write(line, lineStart)
   writeFileSync(join(logDir, 'flr.log'), big)
   const files = unpack(supportBundle({ stateDir, status: {} }).data)
   const log = files.get('flr-support/logs/flr.log')!
-  t.equal(log.length, 10 * 1024 * 1024)
+  t.ok(log.equals(big.subarray(lineStart + line.length)), 'the last 10 MiB from the first newline after the cut')
+  t.notOk(log.includes(id.slice(11)), 'no fragment of a lease id cut in two')
   t.ok(log.subarray(log.length - 16).equals(Buffer.from('the newest line\n')), 'the tail is kept')
 })
 
@@ -141,4 +151,78 @@ t.test('support bundle: without a usable serve-config.json it still writes versi
     t.doesNotThrow(() => (bundle = supportBundle({ stateDir: none, status: {} })), content.slice(0, 40))
     t.same(bundle?.files, ['flr-support/versions.json', 'flr-support/status.json', 'flr-support/config.json'], content.slice(0, 40))
   }
+})
+
+t.test('[ADM-2] support bundle: a symbolic link, FIFO or hard link planted in the log directory is left out, never followed', async (t) => {
+  const { root, stateDir, logDir } = serverFiles(t)
+  const passwordFile = join(stateDir, 'admin-password.json')
+  // flr.log replaced by a link to the password file (the finding of issue 11), another to the key
+  rmSync(join(logDir, 'flr.log'))
+  symlinkSync(passwordFile, join(logDir, 'flr.log'))
+  symlinkSync(join(root, 'licenses', 'acme.key.pem'), join(logDir, 'access_2026-03-04.request.log'))
+  // a FIFO would hang a plain read; a hard link is the password file under a log's name
+  execFileSync('mkfifo', [join(logDir, 'access_2026-03-05.request.log')])
+  linkSync(passwordFile, join(logDir, 'access_2026-03-06.request.log'))
+  // the LPF in force a link to the password file too
+  const lpf = join(root, 'licenses', `${HOST_ID}.lp`)
+  rmSync(lpf)
+  symlinkSync(passwordFile, lpf)
+
+  const bundle = supportBundle({ stateDir, status: {} })
+  t.same(bundle.files, [
+    'flr-support/versions.json',
+    'flr-support/status.json',
+    'flr-support/config.json',
+    'flr-support/logs/access_2026-03-01.request.log',
+    'flr-support/logs/access_2026-03-02.request.log',
+    'flr-support/skipped.json',
+  ])
+  const files = unpack(bundle.data)
+  noSecrets(t, bundle.data, files)
+  const skipped = JSON.parse(files.get('flr-support/skipped.json')!.toString()) as { file: string; why: string }[]
+  t.same(skipped, bundle.skipped)
+  const why = (name: string) => skipped.find((s) => s.file.endsWith(name))?.why
+  t.match(why(`${HOST_ID}.lp`), /symbolic link/)
+  t.match(why('/flr.log'), /symbolic link/)
+  t.match(why('access_2026-03-04.request.log'), /symbolic link/)
+  t.match(why('access_2026-03-05.request.log'), /not a regular file/)
+  t.match(why('access_2026-03-06.request.log'), /hard links/)
+  t.match(why('access_2026-03-03.request.log'), /not a regular file/)
+})
+
+t.test('[LEASE-4] support bundle: lease ids in flr.log, the access logs and status are replaced by pseudonyms', async (t) => {
+  const { stateDir, logDir } = serverFiles(t)
+  const ids = Array.from({ length: 64 }, () => randomBytes(16).toString('base64url'))
+  // one in 64 ids starts with '-': a client may send it percent-encoded in the path
+  const dashed = '-' + ids[0]!.slice(1)
+  ids.push(dashed)
+  const access = ids.map((id, i) =>
+    JSON.stringify(
+      i % 2 === 0
+        ? { method: 'POST', path: '/request', client: 'agent-1', pack: 'Agent-Session', status: 200, lease: id }
+        : { method: 'DELETE', path: `/request/${id}`, status: 204, lease: id },
+    ),
+  )
+  access.push(JSON.stringify({ method: 'DELETE', path: `/request/%2D${dashed.slice(1)}`, status: 204, lease: dashed }))
+  writeFileSync(join(logDir, 'access_2026-03-01.request.log'), access.join('\n') + '\n')
+  // a pack name of 22 characters that is no lease id (its last character carries more than 2 bits)
+  const packName = 'Engineering-Station-01'
+  writeFileSync(join(logDir, 'flr.log'), ids.map((id) => JSON.stringify({ msg: 'lease revoked', lease: id, pack: packName, holder: 'h' })).join('\n') + '\n')
+  const status = { serving: true, packs: [{ name: packName, limit: 1, inUse: 1 }], leases: [{ lease: ids[5] }] }
+
+  const bundle = supportBundle({ stateDir, status })
+  const whole = gunzipSync(bundle.data).toString('latin1')
+  const leaked = ids.filter((id) => whole.includes(id) || whole.includes(id.slice(1)))
+  t.same(leaked, [], 'no lease id, whole or from its second character, is in the archive')
+  const files = unpack(bundle.data)
+  const flrLog = files.get('flr-support/logs/flr.log')!.toString().trim().split('\n').map((l) => JSON.parse(l) as { lease: string; pack: string })
+  const accessLog = files.get('flr-support/logs/access_2026-03-01.request.log')!.toString().trim().split('\n').map((l) => JSON.parse(l) as { lease: string; path: string })
+  const names = accessLog.slice(0, ids.length).map((l) => l.lease)
+  t.ok(names.every((n) => /^<lease-\d+>$/.test(n)), 'ids become <lease-N>')
+  t.equal(new Set(names).size, ids.length, 'each id has its own pseudonym')
+  t.same(flrLog.map((l) => l.lease), names, 'the same pseudonym across files')
+  t.equal(accessLog[1]!.path, `/request/${names[1]}`)
+  t.same(accessLog.at(-1), { method: 'DELETE', path: `/request/${names.at(-1)}`, status: 204, lease: names.at(-1) }, 'a percent-encoded id too')
+  t.ok(flrLog.every((l) => l.pack === packName), 'a 22-character pack name that is no id is kept')
+  t.same(JSON.parse(files.get('flr-support/status.json')!.toString()), { ...status, leases: [{ lease: names[5] }] }, 'status too')
 })

@@ -5,6 +5,7 @@ import { CommandFailed, json, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { parseDuration } from '../../util/duration.js'
 import { FlrClient, type Lease } from '../../client/client.js'
+import { MAX_WAIT_MS } from '../../protocol/fields.js'
 
 interface LeaseOptions {
   server?: string
@@ -85,6 +86,6 @@ function parseWait(text: string): number {
   } catch (e) {
     throw new CommandFailed(`--wait: ${(e as Error).message}`, 2)
   }
-  if (ms > 600_000) throw new CommandFailed('--wait: at most 10m (600,000 ms) [LEASE-5]', 2)
+  if (ms > MAX_WAIT_MS) throw new CommandFailed(`--wait: at most 10m (${MAX_WAIT_MS.toLocaleString('en')} ms) [LEASE-5]`, 2)
   return ms
 }

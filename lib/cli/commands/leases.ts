@@ -3,16 +3,6 @@ import type { Command } from 'commander'
 import { json, table, type CliIO } from '../io.js'
 import { adminOptions, withAdmin, type AdminOptions } from '../admin-session.js'
 
-interface LeaseRow {
-  lease: string
-  pack: string
-  holder: string
-  client: string
-  address: string
-  grantedAt: number
-  expiresAt: number
-}
-
 export function register(program: Command, io: CliIO): void {
   adminOptions(
     program
@@ -23,7 +13,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--json', 'print the leases as JSON')
     .action(async (pack: string | undefined, opts: AdminOptions & { json?: boolean }) => {
       const reply = await withAdmin(opts, io, (c) => c.request('leases', pack ? { pack } : {}))
-      const leases = reply.leases as LeaseRow[]
+      const { leases } = reply
       if (opts.json) return io.out(json(leases))
       if (leases.length === 0) return io.out(pack ? `No leases on ${pack}.` : 'No leases.')
       io.out(

@@ -85,14 +85,17 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   // starts before this process loads the daemon's modules, and runs meanwhile; the store is
   // still opened only after it passed, and once the state lock is held ([LEASE-9], [SRV-7])
   const storeScreen = screenStore(stateDir)
-  const [{ Daemon }, { createLogger }, { readVendorKeys }, { writeConfigSnapshot }] = await Promise.all([
+  const [{ Daemon }, { createLogger }, { readVendorKeys }, { writeConfigSnapshot }, { exitOnUnexpected }] = await Promise.all([
     import('../../server/daemon.js'),
     import('../../server/logger.js'),
     import('../../lpf/load.js'),
     import('../../support/config-snapshot.js'),
+    import('../../server/fatal.js'),
   ])
   const logDir = resolve(opts.logDir ?? join(stateDir, 'logs'))
   const log = createLogger({ level: opts.logLevel, logDir })
+  // issue 13: from here on, an error nobody handled is logged with its cause, then exits non-zero
+  exitOnUnexpected({ log })
   // [HOST-2] an override is in force: say so
   if (overridden) log.warn({ hostId }, 'host id overridden by --host-id or FLR_HOST_ID')
   let vendorKey = opts.vendorKey ?? []

@@ -3,23 +3,7 @@ import type { Command } from 'commander'
 import { json, table, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { FlrClient } from '../../client/client.js'
-
-interface PackRow {
-  name: string
-  limit: number
-  inUse: number
-  waiting: number
-}
-
-interface Status {
-  serving: boolean
-  reason?: { code: string; message: string }
-  lpf?: { vendor: string; expiration: string; port: number; loadedAt?: string }
-  pendingError?: { code: string; message: string; at: string }
-  portError?: { code: string; message: string }
-  restored?: number
-  packs: PackRow[]
-}
+import type { StatusAnswer } from '../../protocol/replies.js'
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -30,7 +14,7 @@ export function register(program: Command, io: CliIO): void {
     .action(async (opts: { server?: string; json?: boolean }) => {
       const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false })
       try {
-        const status = (await client.status()) as unknown as Status
+        const status = await client.status()
         io.out(opts.json ? json(status) : render(status))
       } finally {
         client.close()
@@ -38,7 +22,7 @@ export function register(program: Command, io: CliIO): void {
     })
 }
 
-export function render(s: Status): string {
+export function render(s: StatusAnswer): string {
   const lines: string[] = []
   if (s.lpf) lines.push(`LPF: ${s.lpf.vendor}, port ${s.lpf.port}, expires ${s.lpf.expiration}${s.lpf.loadedAt ? `, loaded ${s.lpf.loadedAt}` : ''}`)
   lines.push(s.serving ? 'Serving.' : `NOT serving: ${s.reason ? `${s.reason.code}: ${s.reason.message}` : 'no valid LPF'}`)

@@ -27,7 +27,10 @@ export function register(program: Command, io: CliIO): void {
       const bundle = supportBundle({ stateDir: opts.stateDir, status })
       const out = opts.out ?? `flr-support-${new Date().toISOString().replace(/[:.]/g, '-')}.tar.gz`
       writeFileSync(out, bundle.data, { mode: 0o600 })
-      io.out(opts.json ? json({ out, files: bundle.files }) : `Wrote ${out} (${bundle.data.length} bytes):\n  ${bundle.files.join('\n  ')}`)
+      const skipped = bundle.skipped.length > 0 ? { skipped: bundle.skipped } : {}
+      io.out(opts.json ? json({ out, files: bundle.files, ...skipped }) : `Wrote ${out} (${bundle.data.length} bytes):\n  ${bundle.files.join('\n  ')}`)
+      // a planted link or a FIFO among the logs is worth the admin's attention
+      if (!opts.json) for (const { file, why } of bundle.skipped) io.err(`flr: left out ${file}: ${why}`)
     })
 }
 

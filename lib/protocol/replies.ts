@@ -1,0 +1,184 @@
+// Replies and pushes ([WIRE-2], [WIRE-4]..[WIRE-9]): the answers' shapes, declared once
+// next to the requests (messages.ts). The server builds them, the client library reads
+// them, the CLI prints them and the test helpers check them, all against these types.
+// The seat engine keeps shapes of its own (engine/contract.ts: Grant, Renewal, PackStatus);
+// the server hands them on as replies, so the compiler holds them to these.
+
+import type { ErrorCode } from '../errors.js'
+import type { Op } from './messages.js'
+
+/** A fault as status reports it: why the server is not serving, why an LPF was refused. */
+export interface Problem {
+  code: ErrorCode
+  message: string
+}
+
+/** A fault that is still in force, with when it was seen (ISO 8601). */
+export interface DatedProblem extends Problem {
+  at: string
+}
+
+/** [WIRE-4] */
+export interface HelloAnswer {
+  protocol: number
+  /** `flr/<version>` */
+  server: string
+  vendor: string
+  hostId: string
+  /** epoch ms */
+  serverTime: number
+  leaseTtlMs: number
+  graceMs: number
+  /** the packs of the LPF in force; none while not serving */
+  packs: readonly string[]
+}
+
+/** [WIRE-5] */
+export interface LeaseAnswer {
+  lease: string
+  pack: string
+  holder: string
+  /** epoch ms */
+  expiresAt: number
+  ttlMs: number
+  limit: number
+  inUse: number
+  licenses: string
+}
+
+/** [WIRE-6] */
+export interface RenewAnswer {
+  lease: string
+  expiresAt: number
+  ttlMs: number
+  licenses: string
+}
+
+/** One pack in [WIRE-7] status (and in the HTTP shim's /api/1.0/packs, [HTTP-4]). */
+export interface PackRow {
+  name: string
+  limit: number
+  inUse: number
+  waiting: number
+}
+
+/** The LPF in force, as status shows it. */
+export interface LpfSummary {
+  vendor: string
+  /** null when the LPF does not say */
+  generated: string | null
+  expiration: string
+  hostId: string
+  port: number
+  /** when this server applied it (ISO 8601) */
+  loadedAt?: string
+}
+
+/** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases. */
+export interface StatusAnswer {
+  serving: boolean
+  /** only while not serving */
+  reason?: Problem
+  lpf?: LpfSummary
+  /** [SRV-2] a newer file that was refused; the LPF above stays in force */
+  pendingError?: DatedProblem
+  /** [SRV-5] the LPF's port could not be bound */
+  portError?: DatedProblem
+  listeningPort: number | null
+  /** [LEASE-8] leases restored from the store at start */
+  restored: number
+  packs: PackRow[]
+}
+
+/** One row of [WIRE-8] leases. */
+export interface LeaseRow {
+  lease: string
+  pack: string
+  holder: string
+  client: string
+  address: string
+  /** epoch ms */
+  grantedAt: number
+  /** epoch ms */
+  expiresAt: number
+}
+
+/** [WIRE-8] */
+export interface LeasesAnswer {
+  leases: LeaseRow[]
+}
+
+/** [WIRE-8] [SRV-2] */
+export interface ReloadAnswer {
+  applied: boolean
+  error?: Problem
+  /** the file was written moments ago and is judged again once quiet */
+  settling?: boolean
+}
+
+/** release, ping, auth, revoke: nothing besides id and ok. */
+export type EmptyAnswer = Record<never, never>
+
+/** Each op's answer: the fields of its ok reply besides id and ok. */
+export interface Answers {
+  hello: HelloAnswer
+  lease: LeaseAnswer
+  renew: RenewAnswer
+  release: EmptyAnswer
+  status: StatusAnswer
+  ping: EmptyAnswer
+  auth: EmptyAnswer
+  leases: LeasesAnswer
+  revoke: EmptyAnswer
+  reload: ReloadAnswer
+}
+
+export type Answer<O extends Op = Op> = Answers[O]
+
+/** The `error` of a failed reply ([WIRE-2]): code, message, and details such as `field` or `limit`. */
+export interface WireError {
+  code: ErrorCode
+  message: string
+  [detail: string]: unknown
+}
+
+export type OkReply<O extends Op = Op> = { id: number; ok: true } & Answers[O]
+export interface FailReply {
+  id: number
+  ok: false
+  error: WireError
+}
+export type Reply<O extends Op = Op> = OkReply<O> | FailReply
+
+// ---- pushes [WIRE-9] ----
+
+/** Why a lease was revoked. */
+export type RevokeReason = 'pack-removed' | 'lpf-removed' | 'lpf-expired' | 'admin'
+
+export interface RevokedPush {
+  push: 'revoked'
+  lease: string
+  pack: string
+  reason: RevokeReason
+}
+export interface MovingPush {
+  push: 'moving'
+  port: number
+}
+export interface ShutdownPush {
+  push: 'shutdown'
+}
+export type Push = RevokedPush | MovingPush | ShutdownPush
+export type PushName = Push['push']
+/** A push's fields besides its name. */
+export type PushBody<N extends PushName> = Omit<Extract<Push, { push: N }>, 'push'>
+
+/** Whether a decoded frame is a push this protocol version defines, with its fields' types. */
+export function isPush(msg: Record<string, unknown>): msg is Record<string, unknown> & Push {
+  switch (msg.push) {
+    case 'revoked': return typeof msg.lease === 'string' && typeof msg.pack === 'string' && typeof msg.reason === 'string'
+    case 'moving': return typeof msg.port === 'number'
+    case 'shutdown': return true
+    default: return false
+  }
+}
