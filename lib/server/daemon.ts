@@ -9,7 +9,7 @@ import { FlrError, isFlrError, type ErrorCode } from '../errors.js'
 import { encodeFrame } from '../protocol/frame.js'
 import { fail } from '../protocol/messages.js'
 import type { HelloAnswer, StatusAnswer } from '../protocol/replies.js'
-import { loadLpf } from '../lpf/load.js'
+import { judgeLpf } from '../lpf/judge.js'
 import type { LicensePlan } from '../lpf/plan.js'
 import { SeatEngine, type Lease, type RevokeReason } from '../engine/engine.js'
 import type { Clock } from '../engine/types.js'
@@ -121,6 +121,8 @@ export class Daemon {
   private recheckTimer: NodeJS.Timeout | undefined
   private settleTimer: NodeJS.Timeout | undefined
   private reloading: Promise<ReloadResult> | undefined
+  /** aborted at stop: ends an LPF judging in flight (lpf/judge.ts) instead of waiting up to its deadline */
+  private readonly judging = new AbortController()
   private queuedReload: Promise<ReloadResult> | undefined
   private stopping: Promise<void> | undefined
   readonly restored: number
@@ -255,14 +257,18 @@ export class Daemon {
     // a file already judged is not judged (and logged) again at every re-check
     if (file.digest === this.rejectedDigest && this.pendingError) return { applied: false, error: errorOf(this.pendingError) }
     let plan: LicensePlan
+    // [LPF-6] on a worker thread with a deadline: a heavy file within the screen's bounds still
+    // costs xmldom and verify seconds, and clients are served meanwhile
+    this.log.info({ file: this.fileName, bytes: file.data.length }, 'judging the LPF off the event loop')
     try {
-      plan = loadLpf(file.data, {
+      plan = await judgeLpf(file.data, {
         vendorKeys: this.cfg.vendorKeys,
         hostId: this.cfg.hostId,
         fileName: this.fileName,
         now: this.clock.now(),
-      })
+      }, { signal: this.judging.signal })
     } catch (e) {
+      if (this.judging.signal.aborted) return { applied: false } // stopping: the file is judged at the next start
       return this.rejected(e, file)
     }
     return this.apply(plan)
@@ -553,6 +559,7 @@ export class Daemon {
     clearTimeout(this.settleTimer)
     this.disarmExpiry()
     await this.watcher?.close()
+    this.judging.abort(new Error('the daemon is stopping'))
     // a run in flight may still bind a listener or arm a timer: let it finish, then undo both below
     await this.reloading
     this.cancelRemoval()
