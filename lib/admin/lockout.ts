@@ -1,7 +1,7 @@
 // [WIRE-8] The admin gate: one per server, shared by every channel, with the lock-out after
 // three wrong passwords in a row.
 import { FlrError } from '../errors.js'
-import type { Clock } from '../engine/types.js'
+import type { Clock } from '../util/clock.js'
 import { verifyPassword } from './password.js'
 
 export const MAX_WRONG_IN_A_ROW = 3

@@ -13,7 +13,8 @@ import type { Grant, Lease, LeaseRequest, PackStatus, Renewal, RevokeReason } fr
 import { ExpiryQueue } from './expiry-queue.js'
 import { LeaseEntry } from './lease-entry.js'
 import { PackSeats } from './pack-seats.js'
-import type { Clock, LeaseRecord, LeaseStore } from './types.js'
+import type { Clock } from '../util/clock.js'
+import type { LeaseRecord, LeaseStore } from './types.js'
 import { Waiter, type Reply } from './waiters.js'
 import { MAX_WAIT_MS } from '../protocol/fields.js'
 

@@ -4,7 +4,7 @@
 // leases were last granted or renewed is already their expiry order: a Map in insertion
 // order (delete + set on renew) is a sorted queue, and only its head needs a timer.
 
-import type { Clock } from './types.js'
+import type { Clock } from '../util/clock.js'
 import type { LeaseEntry } from './lease-entry.js'
 
 const NONE: readonly LeaseEntry[] = []

@@ -1,11 +1,7 @@
-// The seams of the seat engine: an injected clock and an injected durable store.
+// The seams of the seat engine: an injected clock (owned by lib/util/clock.ts) and an injected durable store.
 
-/** Time as the engine sees it. `now()` is monotonic but expressed as epoch ms. */
-export interface Clock {
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
+/** Re-exported for code written before the Clock moved to lib/util/clock.ts; import it from there. */
+export type { Clock } from '../util/clock.js'
 
 /** What is stored for a lease ([LEASE-7], [LEASE-8]). Expiry is not stored: restore restarts it. */
 export interface LeaseRecord {

@@ -1,7 +1,7 @@
 // [HTTP-5] The HTTP access log: one JSON line per /request call, one file per UTC day.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
-import type { Clock } from '../engine/types.js'
+import type { Clock } from '../util/clock.js'
 
 export interface AccessLogOptions {
   dir: string

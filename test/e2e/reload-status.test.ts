@@ -14,8 +14,8 @@ async function flr(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: term.stdout(), err: term.stderr() }
 }
 
-t.test('[SRV-2] [WIRE-7] flr status shows the LPF in force, when it was loaded, and a pending error until a good file arrives', async (t) => {
-  const { daemon, port, path } = await serveLpf(t, { packs: [{ name: 'station', limit: 4 }], vendor: 'Acme', expiration: '2099-12-31' })
+t.test('[SRV-2] [SRV-3] [WIRE-7] flr status shows the LPF in force, when it was loaded, a pending error until a good file arrives, and why it stopped once the file is removed', async (t) => {
+  const { daemon, port, path } = await serveLpf(t, { packs: [{ name: 'station', limit: 4 }], vendor: 'Acme', expiration: '2099-12-31' }, { removalGraceMs: 200 })
   const server = ['--server', `127.0.0.1:${port}`]
   const loadedAt = statusOf(daemon).lpf!.loadedAt
 
@@ -44,13 +44,11 @@ t.test('[SRV-2] [WIRE-7] flr status shows the LPF in force, when it was loaded, 
   t.match(cleared.out, `loaded ${newLoadedAt}`, 'the new load time')
   t.notMatch(cleared.out, /Pending error/, 'the pending error is gone')
   t.match(cleared.out, /station\s+5\s+0\s+5/)
-})
 
-t.test('[SRV-3] [WIRE-7] flr status says why the server stopped serving after the LPF was removed', async (t) => {
-  const { daemon, port, path } = await serveLpf(t, { packs: [{ name: 'station', limit: 1 }] }, { removalGraceMs: 200 })
+  // [SRV-3] the file removed for longer than the grace: status says why the server stopped
   unlinkSync(path)
   await until(() => !statusOf(daemon).serving, 'the removal to take effect')
-  const out = await flr(['status', '--server', `127.0.0.1:${port}`])
-  t.equal(out.code, 0)
-  t.match(out.out, /NOT serving: LPF_MISSING: .*was removed/)
+  const stopped = await flr(['status', ...server])
+  t.equal(stopped.code, 0)
+  t.match(stopped.out, /NOT serving: LPF_MISSING: .*was removed/)
 })

@@ -1,6 +1,9 @@
 // [SRV-2] + [SRV-4] end to end: a running daemon, clients holding leases (through the client
-// library and raw requests), and a new LPF put in place the five ways admins do it. Each way
-// must apply the new plan once, whole, and never report a half-written file as rejected.
+// library and raw requests), and a new LPF written slowly (half, a pause, the rest): every
+// [SRV-4] case, the plan applied once, whole, never reported as a half-written file rejected.
+// Then the other ways admins put a file in place, one after the other on the same daemon, each
+// applied once. Settling and the re-check's timing are shown on the fake clock
+// (test/server/license-keeper-reload.test.ts).
 import t, { type Test } from 'tap'
 import { lpfText, connectClient, type PackSpec } from '../helpers/server.js'
 import { RawPeer, type Frame } from '../helpers/wire.js'
@@ -118,8 +121,22 @@ async function everySrv4Case(t: Test, write: Writer): Promise<void> {
     t.not(status.lpf?.loadedAt, loadedBefore, 'status shows the new load time')
     for (const seen of [keepSeen, ...shrinkSeen]) t.same(seen.lost, [], 'no lease lost')
   })
+
+  t.test('[SRV-2] each other way of putting a file in place: applied once, never rejected', async (t) => {
+    const others = WRITERS.filter((w) => w.write !== write)
+    for (const [i, { name, write: other }] of others.entries()) {
+      const applied = captured.matching(/^new LPF applied$/).length
+      await other(server.path, lpfText({ port, packs: [...AFTER, { name: 'round', limit: i + 1 }] }))
+      await until(() => packOf(daemon, 'round')?.limit === i + 1, `the file ${name} to be applied`)
+      await until(() => captured.matching(/^new LPF applied$/).length === applied + 1, `one apply for the file ${name}`)
+      t.equal(captured.matching(/^LPF rejected/).length, 0, `${name}: no rejection`)
+      t.ok(statusOf(daemon).serving, `${name}: serving throughout`)
+    }
+    t.equal(captured.matching(/^new LPF applied$/).length, 1 + others.length, 'one apply per file')
+    t.same(keepSeen.revoked, [], 'the keep lease lived through every file')
+  })
 }
 
-for (const { name, write } of WRITERS) {
-  t.test(`[SRV-2] [SRV-4] a new LPF ${name}`, (t) => everySrv4Case(t, write))
-}
+// the hardest way first: a half-written file must never be rejected ([SRV-2] "once the write has finished")
+const slowest = WRITERS.find((w) => w.name.startsWith('written slowly'))!
+t.test(`[SRV-2] [SRV-4] a new LPF ${slowest.name}, then in every other way`, (t) => everySrv4Case(t, slowest.write))

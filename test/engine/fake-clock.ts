@@ -1,6 +1,8 @@
 // A clock that moves only when a test says so; timers fire in time order during advance().
+// Like Node, it fires a timer longer than MAX_TIMER_MS (about 24.8 days) after 1 ms, so code that
+// forgets to take a far instant in steps fails here as it would in production.
 
-import type { Clock } from '../../lib/engine/types.js'
+import { MAX_TIMER_MS, type Clock } from '../../lib/util/clock.js'
 
 interface Timer {
   readonly at: number
@@ -23,7 +25,8 @@ export class FakeClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): unknown {
     const seq = ++this.seq
-    this.timers.set(seq, { at: this.current + Math.max(0, ms), seq, fn })
+    const delay = ms > MAX_TIMER_MS ? 1 : Math.max(0, ms)
+    this.timers.set(seq, { at: this.current + delay, seq, fn })
     return seq
   }
 

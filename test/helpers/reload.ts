@@ -158,8 +158,3 @@ export async function serveLpf(t: TestContext, spec: Omit<LpfSpec, 'port'> & { p
   const daemon = await startDaemon(t, dirs, { log: captured.log, ...extra })
   return { dirs, path, port, daemon, captured }
 }
-
-/** An ISO 8601 UTC timestamp `ms` from now, to the second ([LPF-1]). */
-export function isoIn(ms: number): string {
-  return new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z')
-}

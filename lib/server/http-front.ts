@@ -1,0 +1,49 @@
+// The HTTP side of the daemon: the shim on HTTP and, given a certificate, on HTTPS too.
+import type { Server } from 'node:http'
+import { createHttpShim, startHttp, type HttpShimOptions } from './http.js'
+import type { Logger } from './logger.js'
+
+export interface HttpFrontOptions {
+  host: string
+  /** null turns it off ([SEC 7] --no-http) */
+  httpPort: number | null
+  httpsPort: number | null
+  tls?: { cert: string; key: string }
+  log: Logger
+  shim: HttpShimOptions
+}
+
+export class HttpFront {
+  private readonly servers: Server[] = []
+  httpPort: number | null = null
+  httpsPort: number | null = null
+
+  private constructor() {}
+
+  /** Binds the ports asked for; one handler serves both. */
+  static async start(opts: HttpFrontOptions): Promise<HttpFront> {
+    const front = new HttpFront()
+    const handler = createHttpShim(opts.shim)
+    const { host, log } = opts
+    if (opts.httpPort !== null) {
+      const { server, port } = await startHttp({ port: opts.httpPort, host }, handler)
+      front.servers.push(server)
+      front.httpPort = port
+      log.info({ port }, `HTTP shim listening on port ${port}`)
+    }
+    if (opts.httpsPort !== null && opts.tls) {
+      const { server, port } = await startHttp({ port: opts.httpsPort, host, tls: opts.tls }, handler)
+      front.servers.push(server)
+      front.httpsPort = port
+      log.info({ port }, `HTTPS shim listening on port ${port}`)
+    }
+    return front
+  }
+
+  /** [SRV-8] Stops accepting and closes every connection at once; resolves once all are closed. */
+  close(): Promise<void> {
+    const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
+    for (const s of this.servers) s.closeAllConnections()
+    return Promise.all(closing).then(() => {})
+  }
+}

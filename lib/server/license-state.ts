@@ -1,0 +1,73 @@
+// The shapes around the license keeper: its state, its answers, and what it is given (ports,
+// the engine's serving switch, file reading and loading, the clock).
+import type { ErrorCode } from '../errors.js'
+import type { LicensePlan, PackPlan } from '../lpf/plan.js'
+import type { Clock } from '../util/clock.js'
+import type { LpfFile } from './lpf-file.js'
+import type { Logger } from './logger.js'
+
+export interface Problem {
+  code: ErrorCode
+  message: string
+}
+
+/** A problem and when it was first seen (ISO 8601), as status shows it. */
+export interface DatedProblem extends Problem {
+  at: string
+}
+
+/** ioredis style: what the server does with its license, and only what that state needs. */
+export type LicenseState =
+  /** [SRV-1] no valid LPF yet: no leases, no lease port */
+  | { kind: 'waiting'; why: Problem }
+  | { kind: 'serving'; plan: LicensePlan; loadedAt: string }
+  /** [SRV-3] the file is gone, the plan still serves until `until` */
+  | { kind: 'grace'; plan: LicensePlan; loadedAt: string; until: number }
+  /** [SRV-3] removed or [SRV-6] expired: every lease revoked, NOT_SERVING until a valid file */
+  | { kind: 'stopped'; plan: LicensePlan; loadedAt: string; why: Problem }
+
+export interface ReloadResult {
+  applied: boolean
+  error?: Problem
+  /** the file fails now but was written moments ago: it is judged again once quiet ([SRV-2]) */
+  settling?: boolean
+}
+
+/** [SRV-5] The ports the keeper asks for; the TCP front binds, moves and retires them. */
+export interface PortUse {
+  /** the port listened on, if any */
+  readonly port: number | undefined
+  /** listens on `port` (nothing to do when already there); the problem when it cannot be bound */
+  use(port: number): Promise<Problem | undefined>
+}
+
+/** What the keeper drives of the seat engine. */
+export interface ServingEngine {
+  applyPlan(packs: readonly PackPlan[]): void
+  stopServing(reason: 'lpf-removed' | 'lpf-expired'): void
+}
+
+export interface KeeperOptions {
+  clock: Clock
+  /** wall time, for a file's age: its mtime is wall time (default Date.now) */
+  wallNow?: () => number
+  /** the file's bytes, undefined when there is none; throws an FlrError when it cannot be read */
+  read(): Promise<LpfFile | undefined>
+  /**
+   * screen → verify → parse → check at `now`; throws (or rejects with) an FlrError ([LPF-8]).
+   * The daemon's runs on a worker thread ([LPF-6], lpf/judge.ts); `signal` aborts at close.
+   */
+  load(data: Buffer, now: number, signal: AbortSignal): LicensePlan | Promise<LicensePlan>
+  ports: PortUse
+  engine: ServingEngine
+  log: Logger
+  /** for messages: `<hostId>.lp` and where it is expected */
+  fileName: string
+  licenseDir: string
+  /** [SRV-3] how long a removed file must stay removed */
+  removalGraceMs: number
+  /** [SRV-2] the periodic re-check */
+  recheckMs: number
+  /** [SRV-2] a file failing within this long of its last write is judged again once quiet */
+  quietMs: number
+}
