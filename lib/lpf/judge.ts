@@ -6,7 +6,7 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { FlrError, type ErrorCode } from '../errors.js'
-import type { LoadOptions } from './load.js'
+import { loadLpf, type LoadOptions } from './load.js'
 import type { JudgeAnswer, JudgeRequest } from './load-worker.js'
 import type { LicensePlan, PackPlan } from './plan.js'
 
@@ -18,9 +18,19 @@ import type { LicensePlan, PackPlan } from './plan.js'
  */
 export const JUDGE_DEADLINE_MS = 60_000
 
+/**
+ * Below this size a file is judged on the calling thread: even its worst admitted shape costs
+ * at most ~0.2 s there on a 2-core machine at load average 22 (25 s per 4 MiB, notes/wellformed.md),
+ * and a real LPF of a few packs is far smaller. A worker costs ~0.1 s to start from dist/, but
+ * seconds under the tests' TypeScript loader, which would slow every small reload in the tests.
+ */
+export const INLINE_BELOW_BYTES = 32 * 1024
+
 export interface JudgeOptions {
   /** default JUDGE_DEADLINE_MS; tests inject a short one */
   deadlineMs?: number
+  /** default INLINE_BELOW_BYTES; 0 sends every file to the worker */
+  inlineBelow?: number
   /** aborted (the daemon stops): the worker is ended and the promise rejects with the reason */
   signal?: AbortSignal
 }
@@ -36,6 +46,7 @@ export function judgeLpf(bytes: Buffer, opts: LoadOptions, jopts: JudgeOptions =
   const deadlineMs = jopts.deadlineMs ?? JUDGE_DEADLINE_MS
   const { signal } = jopts
   if (signal?.aborted) return Promise.reject(signal.reason)
+  if (bytes.length < (jopts.inlineBelow ?? INLINE_BELOW_BYTES)) return new Promise((resolve) => resolve(loadLpf(bytes, opts)))
   return new Promise<LicensePlan>((resolve, reject) => {
     // KeyObjects are cloneable; the bytes are copied (the caller keeps its Buffer)
     const request: JudgeRequest = { bytes: new Uint8Array(bytes), opts }

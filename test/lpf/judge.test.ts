@@ -7,11 +7,13 @@ import { niagaraSpec } from '../../fixtures/make-fixtures.js'
 import { NOW, TEST_HOST, VENDOR_KEY_PEM, hostile, hostileCases, valid, validCases, vendorPub } from './helpers.js'
 
 const opts = { vendorKeys: [vendorPub], hostId: TEST_HOST, now: NOW }
+// the fixtures are small: inlineBelow 0 sends them to the worker all the same
+const worker = { inlineBelow: 0 }
 
 t.test('[LPF-6] off the event loop, a valid fixture gives the plan loadLpf gives, frozen', async (t) => {
   for (const c of validCases.slice(0, 2)) {
     const o = { ...opts, fileName: `/var/lib/flr/licenses/${TEST_HOST}.lp` }
-    const plan = await judgeLpf(valid(c.file), o)
+    const plan = await judgeLpf(valid(c.file), o, worker)
     t.same(plan, loadLpf(valid(c.file), o), c.file)
     t.ok(Object.isFrozen(plan) && Object.isFrozen(plan.packs) && plan.packs.every(Object.isFrozen), `${c.file}: frozen`)
   }
@@ -30,7 +32,7 @@ t.test('[LPF-6] off the event loop, a hostile fixture of every code is refused w
       expected = e
     }
     const err = expected as { code: string; message: string; details: unknown }
-    await t.rejects(judgeLpf(hostile(c.file), opts), { name: 'FlrError', code: c.code, message: err.message, details: err.details }, c.file)
+    await t.rejects(judgeLpf(hostile(c.file), opts, worker), { name: 'FlrError', code: c.code, message: err.message, details: err.details }, c.file)
   }
 })
 
@@ -49,8 +51,16 @@ t.test('[LPF-6] a file that takes longer than the deadline to judge is refused w
 
 t.test('[LPF-6] an abort (the daemon stops) ends the judging with the abort reason', async (t) => {
   const ac = new AbortController()
-  const judging = judgeLpf(valid(validCases[0]!.file), opts, { signal: ac.signal })
+  const judging = judgeLpf(valid(validCases[0]!.file), opts, { ...worker, signal: ac.signal })
   ac.abort(new Error('stopping'))
   await t.rejects(judging, { message: 'stopping' })
-  await t.rejects(judgeLpf(valid(validCases[0]!.file), opts, { signal: ac.signal }), { message: 'stopping' })
+  await t.rejects(judgeLpf(valid(validCases[0]!.file), opts, { ...worker, signal: ac.signal }), { message: 'stopping' })
+})
+
+t.test('[LPF-6] a small file is judged on the calling thread, with the same verdicts', async (t) => {
+  const file = valid(validCases[0]!.file)
+  t.ok(file.length < 32 * 1024)
+  t.same(await judgeLpf(file, opts, { deadlineMs: 1 }), loadLpf(file, opts), 'no worker, so no deadline to miss')
+  const c = hostileCases[0]!
+  await t.rejects(judgeLpf(hostile(c.file), opts), { code: c.code })
 })
