@@ -11,7 +11,7 @@ const opts = { vendorKeys: [vendorPub], hostId: TEST_HOST, now: NOW }
 const worker = { inlineBelow: 0 }
 
 t.test('[LPF-6] off the event loop, a valid fixture gives the plan loadLpf gives, frozen', async (t) => {
-  for (const c of validCases.slice(0, 2)) {
+  for (const c of validCases.slice(0, 1)) {
     const o = { ...opts, fileName: `/var/lib/flr/licenses/${TEST_HOST}.lp` }
     const plan = await judgeLpf(valid(c.file), o, worker)
     t.same(plan, loadLpf(valid(c.file), o), c.file)
