@@ -6,6 +6,9 @@ import { buildLpfXml, signLpf } from '../../lib/lpf/vendor.js'
 import { niagaraSpec } from '../../fixtures/make-fixtures.js'
 import { NOW, TEST_HOST, VENDOR_KEY_PEM, hostile, hostileCases, valid, validCases, vendorPub } from './helpers.js'
 
+// every worker re-reads the TypeScript sources under tap's loader (~10 s each at load average 20)
+t.setTimeout(400_000)
+
 const opts = { vendorKeys: [vendorPub], hostId: TEST_HOST, now: NOW }
 // the fixtures are small: inlineBelow 0 sends them to the worker all the same
 const worker = { inlineBelow: 0 }
@@ -44,9 +47,8 @@ t.test('[LPF-6] a file that takes longer than the deadline to judge is refused w
     message: /took longer than .* to judge .*ask the vendor/,
     details: { deadlineMs: 1, size: big.length },
   })
-  // the same file, given time, loads: the deadline refused it, not its content
-  const plan = await judgeLpf(big, opts)
-  t.equal(plan.hostId, TEST_HOST)
+  // the file itself is good: the deadline refused it, not its content
+  t.equal(loadLpf(big, opts).hostId, TEST_HOST)
 })
 
 t.test('[LPF-6] an abort (the daemon stops) ends the judging with the abort reason', async (t) => {
