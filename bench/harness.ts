@@ -80,12 +80,12 @@ export interface ServeDirs {
   logDir: string
 }
 
-/** `flr serve`'s arguments for the test host and key on `dirs`, bound to loopback; the HTTP shim off unless `args` set its port. */
-export function serveArgs(dirs: ServeDirs, args: string[] = []): string[] {
+/** `flr serve`'s arguments for the test host (or `hostId`) and key on `dirs`, bound to loopback; the HTTP shim off unless `args` set its port. */
+export function serveArgs(dirs: ServeDirs, args: string[] = [], hostId = HOST_ID): string[] {
   return [
     FLR_BIN, 'serve',
     '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--log-dir', dirs.logDir,
-    '--vendor-key', VENDOR_PUB, '--host-id', HOST_ID, '--bind', '127.0.0.1',
+    '--vendor-key', VENDOR_PUB, '--host-id', hostId, '--bind', '127.0.0.1',
     // commander lets --no-http win over --http-port: it goes only when no port is asked for
     ...(args.includes('--http-port') ? [] : ['--no-http']),
     ...args,

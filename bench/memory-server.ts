@@ -21,12 +21,14 @@ const packs = (JSON.parse(process.argv[2] ?? '[]') as { name: string; limit: num
 }))
 const ttlMs = Number(process.argv[3] ?? 30_000)
 
-const engine = new SeatEngine({ clock: systemClock(), store: memoryStore, ttlMs })
+const clock = systemClock()
+const engine = new SeatEngine({ clock, store: memoryStore, ttlMs })
 engine.applyPlan(packs)
 
 const services: ConnectionServices = {
   engine,
   log: pino({ level: 'silent' }),
+  clock,
   hello: () => ({
     protocol: 1,
     server: `flr/${VERSION}`,

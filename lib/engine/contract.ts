@@ -15,8 +15,6 @@ export interface LeaseRequest {
   /** [LEASE-5] 0..600000; 0/undefined = do not wait; larger values are capped */
   waitMs?: number
   owner?: unknown
-  /** [LEASE-4] a closed connection aborts its waits */
-  signal?: AbortSignal
   /** [LEASE-4] [WIRE-10] the waits of one connection: capped, and cancelled together in O(1) each */
   waits?: WaitScope
 }

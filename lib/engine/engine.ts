@@ -204,7 +204,6 @@ export class SeatEngine {
   // ---- deciding a request ---------------------------------------------------------------
 
   private ask(req: LeaseRequest, reply: Reply): void {
-    if (req.signal?.aborted) return reply.reject(req.signal.reason)
     if (req.waits?.aborted) return reply.reject(req.waits.abortReason)
     this.expireDue()
     const pack = this.packFor(req.pack)
@@ -285,15 +284,6 @@ export class SeatEngine {
       if (pack.waiters.remove(waiter)) reply.reject(waitTimeout(pack.name, waitMs))
     }, waitMs)
     waiter.onLeave(() => this.clock.clearTimeout(timer))
-    const signal = req.signal
-    if (signal) {
-      // [LEASE-4] closing a connection cancels its waits
-      const onAbort = (): void => {
-        if (pack.waiters.remove(waiter)) reply.reject(signal.reason)
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      waiter.onLeave(() => signal.removeEventListener('abort', onAbort))
-    }
   }
 
   /** [LEASE-5] hand free seats to waiters in arrival order; [SRV-4] none while inUse ≥ limit. */

@@ -1,7 +1,4 @@
-// The seams of the seat engine: an injected clock (owned by lib/util/clock.ts) and an injected durable store.
-
-/** Re-exported for code written before the Clock moved to lib/util/clock.ts; import it from there. */
-export type { Clock } from '../util/clock.js'
+// The seams of the seat engine: an injected durable store (the clock it is given is lib/util/clock.ts's).
 
 /** What is stored for a lease ([LEASE-7], [LEASE-8]). Expiry is not stored: restore restarts it. */
 export interface LeaseRecord {

@@ -26,7 +26,7 @@ export class Waiter {
     return this.request.holder
   }
 
-  /** Register what must be undone once the waiter leaves the queue (timer, listener). */
+  /** Register what must be undone once the waiter leaves the queue (timer, place in a WaitScope). */
   onLeave(undo: () => void): void {
     this.releases.push(undo)
   }

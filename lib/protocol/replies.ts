@@ -84,6 +84,8 @@ export interface StatusAnswer {
   pendingError?: DatedProblem
   /** [SRV-5] the LPF's port could not be bound */
   portError?: DatedProblem
+  /** [LEASE-10] the lease store cannot write (STORE_UNAVAILABLE), since when (ISO 8601) */
+  storeError?: Problem & { since: string }
   listeningPort: number | null
   /** [LEASE-8] leases restored from the store at start */
   restored: number

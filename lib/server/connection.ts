@@ -6,6 +6,7 @@ import { parseRequest, requestId, ok, fail, push, type PushArgs, type Request } 
 import type { Answer, HelloAnswer, PushName, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
 import { WaitScope } from '../engine/waiters.js'
+import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
 import { CONNECTION_LIMITS, Intake, type ConnectionLimits } from './intake.js'
 import { writeFrame } from './socket-writer.js'
@@ -16,6 +17,8 @@ export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 export interface ConnectionServices {
   readonly engine: SeatEngine
   readonly log: Logger
+  /** the hello, idle, frame and stalled timers, on the daemon's clock like its others */
+  readonly clock: Clock
   hello(): HelloAnswer
   status(): StatusAnswer
   auth(password: string): Promise<void>
@@ -38,10 +41,11 @@ export class Connection {
   private waits: WaitScope | undefined
   private readonly intake: Intake
   private readonly limits: ConnectionLimits
-  private helloTimer: NodeJS.Timeout | undefined
-  private idleTimer: NodeJS.Timeout
+  private readonly clock: Clock
+  private helloTimer: unknown
+  private idleTimer: unknown
   /** when something pending last ended ([WIRE-10] idle) */
-  private lastActive = Date.now()
+  private lastActive: number
   /** requests whose answer is still to come (waits, store writes, auth) */
   private inFlight = 0
 
@@ -52,7 +56,9 @@ export class Connection {
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
     this.limits = { ...CONNECTION_LIMITS, ...services.limits }
-    this.intake = new Intake(socket, this.limits, {
+    this.clock = services.clock
+    this.lastActive = this.clock.now()
+    this.intake = new Intake(socket, this.limits, this.clock, {
       frame: (msg) => this.onFrame(msg),
       fault: (err) => this.fault(err),
       who: () => ({ address: this.address, client: this.client }),
@@ -61,22 +67,19 @@ export class Connection {
     socket.on('error', (err) => services.log.debug({ err, address: this.address }, 'connection error'))
     socket.on('close', () => this.cleanup())
     // [WIRE-4] hello within 10 s of connecting, or the connection is closed
-    this.helloTimer = setTimeout(() => this.socket.destroy(), HELLO_TIMEOUT_MS)
-    this.helloTimer.unref()
-    this.idleTimer = setTimeout(() => this.checkIdle(), this.limits.idleMs)
-    this.idleTimer.unref()
+    this.helloTimer = this.clock.setTimeout(() => this.socket.destroy(), HELLO_TIMEOUT_MS)
+    this.idleTimer = this.clock.setTimeout(() => this.checkIdle(), this.limits.idleMs)
   }
 
   /** [WIRE-10] no frame and nothing pending for idleMs: closed. */
   private checkIdle(): void {
     if (this.closed) return
-    const now = Date.now()
+    const now = this.clock.now()
     // something pending: the quiet time starts once it is done, not before
     if (this.inFlight > 0 || this.socket.writableLength > 0 || this.intake.busy) this.lastActive = now
     const left = Math.max(this.lastActive, this.intake.lastInput) + this.limits.idleMs - now
     if (left > 0) {
-      this.idleTimer = setTimeout(() => this.checkIdle(), left)
-      this.idleTimer.unref()
+      this.idleTimer = this.clock.setTimeout(() => this.checkIdle(), left)
       return
     }
     this.services.log.info({ address: this.address, client: this.client }, `no frame for ${this.limits.idleMs} ms and nothing pending: closing`)
@@ -137,7 +140,7 @@ export class Connection {
   }
 
   private answered(reply: object): void {
-    if (--this.inFlight === 0) this.lastActive = Date.now()
+    if (--this.inFlight === 0) this.lastActive = this.clock.now()
     this.send(reply)
   }
 
@@ -198,7 +201,7 @@ export class Connection {
 
   private hello(protocol: number, client: string): HelloAnswer {
     if (protocol !== 1) throw new FlrError('PROTOCOL_UNSUPPORTED', `this server speaks protocol 1, not ${protocol}`)
-    clearTimeout(this.helloTimer)
+    this.clock.clearTimeout(this.helloTimer)
     this.helloTimer = undefined
     this.client = client
     return this.services.hello()
@@ -211,8 +214,8 @@ export class Connection {
   private cleanup(): void {
     if (this.closed) return
     this.closed = true
-    clearTimeout(this.helloTimer)
-    clearTimeout(this.idleTimer)
+    this.clock.clearTimeout(this.helloTimer)
+    this.clock.clearTimeout(this.idleTimer)
     // [WIRE-10] the memory a cut-off peer held comes back: nothing it sent is kept
     this.intake.close()
     // [LEASE-4] closing releases nothing, but cancels this connection's waits

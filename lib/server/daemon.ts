@@ -11,19 +11,17 @@ import { lockStateDir, type StateLock } from '../store/state-lock.js'
 import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { systemClock, type Clock } from '../util/clock.js'
-import type { HelloAnswer, StatusAnswer } from '../protocol/replies.js'
+import type { HelloAnswer, Problem, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
 import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
-import { LicenseKeeper, type Problem, type ReloadResult } from './license-keeper.js'
+import { LicenseKeeper } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
 import { TcpFront } from './tcp-front.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
-
-export type { ReloadResult } from './license-keeper.js'
 
 export interface DaemonConfig {
   licenseDir: string
@@ -117,6 +115,7 @@ export class Daemon {
       services: {
         engine: this.engine,
         log: this.log,
+        clock,
         hello: () => this.hello(),
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
@@ -218,7 +217,7 @@ export class Daemon {
    * [SRV-2] Re-reads `<hostId>.lp`. One run at a time; a call made during a run gets the run
    * after it (shared by every such call). Never rejects: a failure is answered as INTERNAL.
    */
-  reload(): Promise<ReloadResult> {
+  reload(): Promise<ReloadAnswer> {
     return this.keeper.reload()
   }
 

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ERRORS, FlrError, isFlrError, type ErrorCode } from '../errors.js'
 import { CLIENT, cutToCodePoints, describeRule, fitsText, PACK } from '../protocol/fields.js'
-import type { PackRow } from '../protocol/replies.js'
+import type { PackRow, Problem } from '../protocol/replies.js'
 import type { AccessLog } from './access-log.js'
 
 export const MAX_BODY_BYTES = 16 * 1024
@@ -48,7 +48,7 @@ export interface HttpShimOptions {
   /** [HTTP-1] the lease store; health answers 503 when it is not usable, saying why ([LEASE-10]) */
   store?: { healthy(): boolean; fault?(): { message: string } | undefined }
   /** [HTTP-1] why the server does not serve leases (no valid LPF…), or undefined while it does */
-  notServing?: () => { code: ErrorCode; message: string } | undefined
+  notServing?: () => Problem | undefined
   accessLog?: AccessLog
   version: VersionInfo
   log: ShimLog
@@ -165,7 +165,7 @@ class HttpShim {
     }
   }
 
-  private notServingReason(): { code: ErrorCode; message: string } | undefined {
+  private notServingReason(): Problem | undefined {
     const reason = this.notServing?.()
     if (reason) return reason
     return this.engine.serving ? undefined : { code: 'NOT_SERVING', message: ERRORS.NOT_SERVING }

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net'
 import type { FlrError } from '../errors.js'
 import { FrameDecoder } from '../protocol/frame.js'
+import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
 
 /** [WIRE-10] what one connection may hold, and for how long. */
@@ -57,13 +58,13 @@ export interface IntakeSink {
 
 export class Intake {
   private readonly decoder: FrameDecoder
-  /** when the peer last sent anything */
-  lastInput = Date.now()
+  /** when the peer last sent anything, on `clock` */
+  lastInput: number
   private backlogCheckQueued = false
   /** set while the peer's replies are past the bound and it has not drained them */
-  private stalledTimer: NodeJS.Timeout | undefined
+  private stalledTimer: unknown
   /** the frame in progress, and how many frames were done when its clock started */
-  private frameTimer: NodeJS.Timeout | undefined
+  private frameTimer: unknown
   private frameTimerAt = -1
   /** frames taken in this turn of the event loop */
   private framesThisTurn = 0
@@ -74,9 +75,11 @@ export class Intake {
   constructor(
     private readonly socket: Socket,
     private readonly limits: ConnectionLimits,
+    private readonly clock: Clock,
     private readonly sink: IntakeSink,
     private readonly log: Logger,
   ) {
+    this.lastInput = clock.now()
     this.decoder = new FrameDecoder({
       frame: (msg) => {
         sink.frame(msg)
@@ -107,13 +110,13 @@ export class Intake {
   /** The connection is over: its timers stop and nothing it sent is kept. */
   close(): void {
     this.closed = true
-    clearTimeout(this.frameTimer)
-    clearTimeout(this.stalledTimer)
+    this.clock.clearTimeout(this.frameTimer)
+    this.clock.clearTimeout(this.stalledTimer)
     this.decoder.close()
   }
 
   private onData(chunk: Buffer): void {
-    this.lastInput = Date.now()
+    this.lastInput = this.clock.now()
     const now = currentTurn()
     if (now !== this.turn) {
       this.turn = now
@@ -160,13 +163,12 @@ export class Intake {
     }
     this.decoder.pause()
     socket.pause()
-    this.stalledTimer = setTimeout(() => {
+    this.stalledTimer = this.clock.setTimeout(() => {
       this.log.warn({ ...this.sink.who(), buffered: socket.writableLength }, 'peer stopped reading: closing')
       socket.destroy()
     }, this.limits.stalledMs)
-    this.stalledTimer.unref()
     socket.once('drain', () => {
-      clearTimeout(this.stalledTimer)
+      this.clock.clearTimeout(this.stalledTimer)
       this.stalledTimer = undefined
       this.resume()
     })
@@ -183,18 +185,17 @@ export class Intake {
   /** A frame that has started must be complete within frameMs. */
   private watchFrame(): void {
     if (!this.decoder.midFrame) {
-      if (this.frameTimer) clearTimeout(this.frameTimer)
+      if (this.frameTimer) this.clock.clearTimeout(this.frameTimer)
       this.frameTimer = undefined
       return
     }
     // the same frame as when the clock started: it keeps running
     if (this.frameTimer && this.frameTimerAt === this.decoder.framesDecoded) return
-    if (this.frameTimer) clearTimeout(this.frameTimer)
+    if (this.frameTimer) this.clock.clearTimeout(this.frameTimer)
     this.frameTimerAt = this.decoder.framesDecoded
-    this.frameTimer = setTimeout(() => {
+    this.frameTimer = this.clock.setTimeout(() => {
       this.log.info({ ...this.sink.who(), held: this.decoder.buffered }, `a frame was not complete within ${this.limits.frameMs} ms: closing`)
       this.socket.destroy()
     }, this.limits.frameMs)
-    this.frameTimer.unref()
   }
 }

@@ -6,10 +6,9 @@
 import { isFlrError, type FlrError } from '../errors.js'
 import type { LicensePlan } from '../lpf/plan.js'
 import { every, timerAt, type Cancel } from '../util/clock.js'
+import type { DatedProblem, Problem, ReloadAnswer } from '../protocol/replies.js'
 import type { LpfFile } from './lpf-file.js'
-import type { DatedProblem, KeeperOptions, LicenseState, Problem, ReloadResult } from './license-state.js'
-
-export type { DatedProblem, KeeperOptions, LicenseState, PortUse, Problem, ReloadResult, ServingEngine } from './license-state.js'
+import type { KeeperOptions, LicenseState } from './license-state.js'
 
 /** What one reload run has found so far; each step reads it and adds to it. */
 interface Run {
@@ -34,8 +33,8 @@ export class LicenseKeeper {
   private expiryTimer: Cancel | undefined
   private settleTimer: Cancel | undefined
   private recheckTimer: Cancel | undefined
-  private running: Promise<ReloadResult> | undefined
-  private queued: Promise<ReloadResult> | undefined
+  private running: Promise<ReloadAnswer> | undefined
+  private queued: Promise<ReloadAnswer> | undefined
   private closing: Promise<void> | undefined
   private readonly judging = new AbortController()
   private readonly wallNow: () => number
@@ -80,7 +79,7 @@ export class LicenseKeeper {
    * it (shared by every such call), so its answer always reflects the file as it was when it
    * called. Never rejects: a failure is logged and answered as INTERNAL.
    */
-  reload(): Promise<ReloadResult> {
+  reload(): Promise<ReloadAnswer> {
     if (this.closing) return Promise.resolve({ applied: false })
     if (!this.running) return this.runOnce()
     this.queued ??= this.running.then(() => {
@@ -107,8 +106,8 @@ export class LicenseKeeper {
     return this.closing
   }
 
-  private runOnce(): Promise<ReloadResult> {
-    const run: Promise<ReloadResult> = this.steps()
+  private runOnce(): Promise<ReloadAnswer> {
+    const run: Promise<ReloadAnswer> = this.steps()
       .catch((e: unknown) => {
         this.opts.log.error({ err: e, file: this.opts.fileName }, 'LPF reload failed')
         return { applied: false, error: { code: 'INTERNAL' as const, message: e instanceof Error ? e.message : String(e) } }
@@ -120,7 +119,7 @@ export class LicenseKeeper {
     return run
   }
 
-  private async steps(): Promise<ReloadResult> {
+  private async steps(): Promise<ReloadAnswer> {
     const run: Run = {}
     for (const step of STEPS) {
       const result = await this[step](run)
@@ -131,7 +130,7 @@ export class LicenseKeeper {
 
   // ---- the steps ----
 
-  private async readFile(run: Run): Promise<ReloadResult | undefined> {
+  private async readFile(run: Run): Promise<ReloadAnswer | undefined> {
     try {
       run.file = await this.opts.read()
     } catch (e) {
@@ -142,14 +141,14 @@ export class LicenseKeeper {
     return undefined
   }
 
-  private handleMissing(run: Run): ReloadResult | undefined {
+  private handleMissing(run: Run): ReloadAnswer | undefined {
     if (!run.file) return this.missing()
     this.endGrace()
     return undefined
   }
 
   /** The file in force is on disk again: nothing to apply, a pending error is gone, a failed port move is retried. */
-  private async skipUnchanged(run: Run): Promise<ReloadResult | undefined> {
+  private async skipUnchanged(run: Run): Promise<ReloadAnswer | undefined> {
     const state = this.current
     if (state.kind !== 'serving' || run.file!.digest !== state.plan.digest) return undefined
     this.clearPending()
@@ -159,7 +158,7 @@ export class LicenseKeeper {
   }
 
   /** A file already judged is not judged (and logged) again at every re-check. */
-  private skipAlreadyJudged(run: Run): ReloadResult | undefined {
+  private skipAlreadyJudged(run: Run): ReloadAnswer | undefined {
     if (run.file!.digest !== this.rejectedDigest || !this.pending) return undefined
     return { applied: false, error: problemOf(this.pending) }
   }
@@ -178,7 +177,7 @@ export class LicenseKeeper {
    * [SRV-2] "once the write has finished": a file written moments ago may be half of one (a slow
    * copy pauses longer than the watcher's settle time), so it is judged again once it is quiet.
    */
-  private settleIfYoung(run: Run): ReloadResult | undefined {
+  private settleIfYoung(run: Run): ReloadAnswer | undefined {
     if (!run.problem) return undefined
     const age = this.wallNow() - run.file!.mtimeMs
     if (!(age >= 0 && age < this.opts.quietMs)) return undefined
@@ -192,12 +191,12 @@ export class LicenseKeeper {
     return { applied: false, error: problemOf(run.problem), settling: true }
   }
 
-  private reject(run: Run): ReloadResult | undefined {
+  private reject(run: Run): ReloadAnswer | undefined {
     return run.problem ? this.rejected(run.problem, run.file) : undefined
   }
 
   /** [SRV-5] the new plan's port first: when the very first port cannot be bound, there is nothing to serve on. */
-  private async bindPort(run: Run): Promise<ReloadResult | undefined> {
+  private async bindPort(run: Run): Promise<ReloadAnswer | undefined> {
     run.portProblem = await this.usePort(run.plan!.port)
     if (this.opts.ports.port !== undefined) return undefined
     // every re-check tries again
@@ -206,7 +205,7 @@ export class LicenseKeeper {
   }
 
   /** [SRV-4] the plan in force from now; the engine applies the difference. */
-  private apply(run: Run): ReloadResult {
+  private apply(run: Run): ReloadAnswer {
     const plan = run.plan!
     const previous = this.plan
     this.enter({ kind: 'serving', plan, loadedAt: this.isoNow() })
@@ -232,7 +231,7 @@ export class LicenseKeeper {
    * [SRV-3] A removed file starts the grace; the timer ends it through reload(), so the decision
    * to stop serving is taken in the same serialized run that would see a returning file.
    */
-  private missing(): ReloadResult {
+  private missing(): ReloadAnswer {
     const { fileName, licenseDir, clock } = this.opts
     const error: Problem = { code: 'LPF_MISSING', message: `no ${fileName} in ${licenseDir}` }
     const state = this.current
@@ -262,7 +261,7 @@ export class LicenseKeeper {
     if (state.kind === 'grace') this.enter({ kind: 'serving', plan: state.plan, loadedAt: state.loadedAt })
   }
 
-  private rejected(e: FlrError, file?: LpfFile): ReloadResult {
+  private rejected(e: FlrError, file?: LpfFile): ReloadAnswer {
     const error = problemOf(e)
     // [SRV-2] the last valid LPF stays in force; the error shows in status until a good file arrives
     this.pending = { ...error, at: this.isoNow() }

@@ -1,20 +1,10 @@
 // The shapes around the license keeper: its state, its answers, and what it is given (ports,
 // the engine's serving switch, file reading and loading, the clock).
-import type { ErrorCode } from '../errors.js'
 import type { LicensePlan, PackPlan } from '../lpf/plan.js'
+import type { Problem } from '../protocol/replies.js'
 import type { Clock } from '../util/clock.js'
 import type { LpfFile } from './lpf-file.js'
 import type { Logger } from './logger.js'
-
-export interface Problem {
-  code: ErrorCode
-  message: string
-}
-
-/** A problem and when it was first seen (ISO 8601), as status shows it. */
-export interface DatedProblem extends Problem {
-  at: string
-}
 
 /** ioredis style: what the server does with its license, and only what that state needs. */
 export type LicenseState =
@@ -25,13 +15,6 @@ export type LicenseState =
   | { kind: 'grace'; plan: LicensePlan; loadedAt: string; until: number }
   /** [SRV-3] removed or [SRV-6] expired: every lease revoked, NOT_SERVING until a valid file */
   | { kind: 'stopped'; plan: LicensePlan; loadedAt: string; why: Problem }
-
-export interface ReloadResult {
-  applied: boolean
-  error?: Problem
-  /** the file fails now but was written moments ago: it is judged again once quiet ([SRV-2]) */
-  settling?: boolean
-}
 
 /** [SRV-5] The ports the keeper asks for; the TCP front binds, moves and retires them. */
 export interface PortUse {

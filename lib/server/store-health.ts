@@ -1,6 +1,6 @@
 // [LEASE-10] What the daemon says about a lease store that cannot write: in the log (once when
 // it stops writing, once when it writes again) and in status (what the refusals say, since when).
-import type { ErrorCode } from '../errors.js'
+import type { StatusAnswer } from '../protocol/replies.js'
 import type { LmdbLeaseStore } from '../store/lease-store.js'
 import type { Logger } from './logger.js'
 
@@ -12,7 +12,7 @@ export function observeStore(store: LmdbLeaseStore, log: Logger): void {
   })
 }
 
-export function storeError(store: LmdbLeaseStore): { storeError?: { code: ErrorCode; message: string; since: string } } {
+export function storeError(store: LmdbLeaseStore): Pick<StatusAnswer, 'storeError'> {
   const fault = store.fault()
   return fault ? { storeError: { code: 'STORE_UNAVAILABLE', message: fault.message, since: fault.since } } : {}
 }

@@ -11,7 +11,8 @@ import type { Clock } from '../util/clock.js'
 import { Admission } from './admission.js'
 import { Connection, type ConnectionServices } from './connection.js'
 import { Listener } from './listener.js'
-import type { PortUse, Problem } from './license-state.js'
+import type { Problem } from '../protocol/replies.js'
+import type { PortUse } from './license-state.js'
 import type { Logger } from './logger.js'
 
 export interface TcpFrontOptions {

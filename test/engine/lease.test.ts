@@ -3,6 +3,7 @@ import { SeatEngine, MAX_WAIT_MS } from '../../lib/engine/engine.js'
 import { isFlrError } from '../../lib/errors.js'
 import { FakeClock } from './fake-clock.js'
 import { ManualStore } from './manual-store.js'
+import { WaitScope } from '../../lib/engine/waiters.js'
 import { TTL, ask, flush, pack, setup, track } from './harness.js'
 
 t.test('[LEASE-1] never more leases than the limit', async (t) => {
@@ -243,14 +244,14 @@ t.test('[LEASE-5] a wait with a free seat is granted at once; no wait on a full 
   await t.rejects(engine.lease(ask('station', 'b', { waitMs: 0 })), { code: 'PACK_EXHAUSTED' })
 })
 
-t.test('[LEASE-4] [LEASE-5] aborting the signal cancels the wait with its reason', async (t) => {
+t.test('[LEASE-4] [LEASE-5] cancelling the wait scope cancels the wait with its reason', async (t) => {
   const { engine, clock, waiting } = setup({ packs: [pack('station', 1)] })
   const held = await engine.lease(ask('station', 'a'))
-  const controller = new AbortController()
-  const aborted = track(engine.lease(ask('station', 'b', { waitMs: 60_000, signal: controller.signal })))
+  const scope = new WaitScope()
+  const aborted = track(engine.lease(ask('station', 'b', { waitMs: 60_000, waits: scope })))
   const next = track(engine.lease(ask('station', 'c', { waitMs: 60_000 })))
   const reason = new Error('connection closed')
-  controller.abort(reason)
+  scope.cancel(reason)
   await flush()
   t.equal(aborted.error, reason)
   t.equal(waiting('station'), 1)
@@ -260,11 +261,11 @@ t.test('[LEASE-4] [LEASE-5] aborting the signal cancels the wait with its reason
   t.equal(next.value?.holder, 'c')
 })
 
-t.test('[LEASE-4] an already aborted signal takes no seat', async (t) => {
+t.test('[LEASE-4] an already cancelled wait scope takes no seat', async (t) => {
   const { engine, inUse } = setup({ packs: [pack('station', 1)] })
-  const controller = new AbortController()
-  controller.abort(new Error('gone'))
-  await t.rejects(engine.lease(ask('station', 'a', { signal: controller.signal })), { message: 'gone' })
+  const scope = new WaitScope()
+  scope.cancel(new Error('gone'))
+  await t.rejects(engine.lease(ask('station', 'a', { waits: scope })), { message: 'gone' })
   t.equal(inUse('station'), 0)
 })
 

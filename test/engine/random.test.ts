@@ -6,6 +6,7 @@ import t from 'tap'
 import { seededRandom as prng } from '../helpers/random.js'
 import { MAX_WAIT_MS, SeatEngine, type Grant, type Lease, type RevokeReason } from '../../lib/engine/engine.js'
 import type { LeaseRecord } from '../../lib/engine/types.js'
+import { WaitScope } from '../../lib/engine/waiters.js'
 import { FlrError, isFlrError } from '../../lib/errors.js'
 import type { PackPlan } from '../../lib/lpf/plan.js'
 import { FakeClock } from './fake-clock.js'
@@ -26,7 +27,8 @@ interface Ask {
   readonly holder: string
   readonly waits: boolean
   readonly deadline: number
-  readonly controller?: AbortController
+  /** its connection's waits, for the asks whose connection closes ([LEASE-4]) */
+  readonly scope?: WaitScope
   /** its promise has not settled yet */
   open: boolean
   /** a seat decision covers it (granted, joined a holding, or decided within the call) */
@@ -131,9 +133,9 @@ class Run {
     const holder = `h${this.int(HOLDERS)}`
     const waits = this.rnd() < 0.5
     const waitMs = waits ? 1 + this.int(this.rnd() < 0.05 ? 2 * MAX_WAIT_MS : 2 * TTL) : 0
-    const controller = waits && this.rnd() < 0.3 ? new AbortController() : undefined
+    const scope = waits && this.rnd() < 0.3 ? new WaitScope() : undefined
     const ask: Ask = {
-      seq: ++this.seq, pack, holder, waits, controller,
+      seq: ++this.seq, pack, holder, waits, scope,
       deadline: this.clock.now() + Math.min(waitMs, MAX_WAIT_MS),
       open: true, decided: false, issuing: true, aborted: false, mayBe: new Set(),
     }
@@ -144,7 +146,7 @@ class Run {
     if (this.store.heldIn(pack).some((record) => record.holder === holder)) ask.decided = true
     this.asks.push(ask)
     this.engine
-      .lease({ pack, holder, client: holder, address: '127.0.0.1', waitMs, owner: `conn-${holder}`, signal: controller?.signal })
+      .lease({ pack, holder, client: holder, address: '127.0.0.1', waitMs, owner: `conn-${holder}`, waits: scope })
       .then(
         (grant) => this.onGrant(ask, grant),
         (error: unknown) => this.onRefusal(ask, error),
@@ -201,10 +203,10 @@ class Run {
   }
 
   private abort(): void {
-    const ask = this.pick(this.asks.filter((a) => a.controller && a.open && !a.aborted))
+    const ask = this.pick(this.asks.filter((a) => a.scope && a.open && !a.aborted))
     if (!ask) return
     ask.aborted = true
-    ask.controller!.abort(new Error(`connection of ${ask.holder} closed`))
+    ask.scope!.cancel(new Error(`connection of ${ask.holder} closed`))
   }
 
   private advance(): void {
@@ -327,7 +329,7 @@ class Run {
 
   private onRefusal(ask: Ask, error: unknown): void {
     ask.open = false
-    if (ask.aborted && error === ask.controller?.signal.reason) {
+    if (ask.aborted && error === ask.scope?.abortReason) {
       this.stats.aborts++
       return
     }

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { RawConnection } from '../../bench/harness.js'
-import { FLR_BIN, HOST_ID, VENDOR_PUB, spawnServe, type Dirs, type ServeProcess, type TestContext } from './server.js'
+import { RawConnection, serveArgs as serveCommand } from '../../bench/harness.js'
+import { FLR_BIN, HOST_ID, spawnServe, type Dirs, type ServeProcess, type TestContext } from './server.js'
 
 export type Message = Record<string, unknown>
 
@@ -143,19 +143,9 @@ export function runFlr(args: string[], timeoutMs = 30_000): Promise<FlrRun> {
   })
 }
 
-/** The arguments spawnServe uses, for a `flr serve` run to completion with runFlr. */
+/** The arguments spawnServe uses (the harness's, without the script runFlr adds), for a `flr serve` run to completion with runFlr. */
 export function serveArgs(dirs: Dirs, extra: string[] = [], hostId = HOST_ID): string[] {
-  return [
-    'serve',
-    '--license-dir', dirs.licenseDir,
-    '--state-dir', dirs.stateDir,
-    '--log-dir', dirs.logDir,
-    '--vendor-key', VENDOR_PUB,
-    '--host-id', hostId,
-    '--bind', '127.0.0.1',
-    '--no-http',
-    ...extra,
-  ]
+  return serveCommand(dirs, extra, hostId).slice(1)
 }
 
 /** name → sha256 of every file directly in dir (for "never touched" checks). */

@@ -1,6 +1,7 @@
-// libxml2 as the oracle for [LPF-4]: `xmllint --exc-c14n` and `xmlsec1` run on the same bytes flr
-// reads. Missing tools fail the test that needs them, naming the packages: in CI they are installed.
-import { execFile, execFileSync } from 'node:child_process'
+// libxml2 as the oracle for [LPF-4] and [LPF-6]: `xmllint --exc-c14n`, `xmllint --noout` and
+// `xmlsec1` run on the same bytes flr reads. Missing tools fail the test that needs them, naming
+// the packages: in CI they are installed.
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,7 +23,7 @@ const available = { xmllint: found('xmllint'), xmlsec1: found('xmlsec1') }
 /** true when `tool` is on PATH; otherwise fails `t` with what to install (never a silent pass) */
 export function requireTool(t: Test, tool: 'xmllint' | 'xmlsec1'): boolean {
   if (available[tool]) return true
-  t.fail(`${tool} is not installed, so libxml2 cannot be the oracle for [LPF-4]: run \`${INSTALL}\``)
+  t.fail(`${tool} is not installed, so libxml2 cannot be the oracle for [LPF-4] and [LPF-6]: run \`${INSTALL}\``)
   return false
 }
 
@@ -120,4 +121,35 @@ export function withoutComments(c14n: string): string {
     }
   }
   return out
+}
+
+/**
+ * [LPF-6] `xmllint --noout` on many files per process: for each document, the first error it
+ * reports, or null when it accepts it. A document is refused when xmllint reports a parser or
+ * namespace *error* for it (namespace errors leave its exit status 0; warnings such as a relative
+ * namespace URI are not refusals).
+ */
+export function xmllintJudge(docs: readonly (string | Buffer)[], batch = 400): (string | null)[] {
+  const dir = mkdtempSync(join(tmpdir(), 'flr-xmllint-'))
+  try {
+    const verdicts: (string | null)[] = []
+    for (let from = 0; from < docs.length; from += batch) {
+      const names = docs.slice(from, from + batch).map((doc, k) => {
+        const name = `d${from + k}.xml`
+        writeFileSync(join(dir, name), doc)
+        return name
+      })
+      const out = spawnSync('xmllint', ['--noout', ...names], { cwd: dir, encoding: 'latin1', maxBuffer: 1 << 28 })
+      if (out.error) throw out.error
+      const errors = new Map<string, string>()
+      for (const line of out.stderr.split('\n')) {
+        const m = /^(d\d+\.xml):\d+: ([a-z ]*error) : (.*)$/.exec(line)
+        if (m && !errors.has(m[1]!)) errors.set(m[1]!, `${m[2]}: ${m[3]}`)
+      }
+      for (const name of names) verdicts.push(errors.get(name) ?? null)
+    }
+    return verdicts
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

@@ -101,7 +101,7 @@ export async function rig(t: Test): Promise<Rig> {
     clock,
     log,
     // no connection is made in these tests: what a connection would ask for is never called
-    services: { engine, log, hello: unused, status: unused, auth: unused, reload: unused },
+    services: { engine, log, clock, hello: unused, status: unused, auth: unused, reload: unused },
   })
   const keeper = new LicenseKeeper({
     clock,
