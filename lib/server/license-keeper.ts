@@ -163,7 +163,7 @@ export class LicenseKeeper {
     return { applied: false, error: problemOf(this.pending) }
   }
 
-  private async load(run: Run): Promise<ReloadResult | undefined> {
+  private async load(run: Run): Promise<ReloadAnswer | undefined> {
     try {
       run.plan = await this.opts.load(run.file!.data, this.opts.clock.now(), this.judging.signal)
     } catch (e) {
