@@ -3,11 +3,8 @@
 // empty and unparsable namespace names, unbound prefixes, and duplicate attributes both by
 // name and by expanded name. Bindings are a stack per prefix, so a lookup costs O(1) however
 // deep the element; the bounds below keep what xmldom, c14n and parse do downstream linear.
-import { isLibxml2Uri } from './ns-uri.js'
+import { isLibxml2Uri, XML_NS, XMLNS_NS } from './ns-uri.js'
 import type { QName, XmlReader } from './xml-reader.js'
-
-export const XML_NS = 'http://www.w3.org/XML/1998/namespace'
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/'
 
 /**
  * flr's own bounds (not libxml2's), generous for any real LPF: xmldom copies or walks the

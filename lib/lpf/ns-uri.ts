@@ -1,10 +1,16 @@
-// [LPF-4] [LPF-6] Whether libxml2 (2.9, uri.c xmlParseURI) accepts a namespace name as an
-// RFC 3986 URI reference. libxml2 reports a namespace declaration whose value it cannot parse
-// as a namespace error (`xmlns: '…' is not a valid URI`), so such a file is not namespace
-// well-formed and flr refuses it too. This is a transcription of xmlParse3986URIReference, its
-// quirks included (a loose IP-literal, an IPv4 test that never matches), since
-// the point is to agree with libxml2, not with the RFC. Only ASCII is accepted: libxml2 looks at
-// UTF-8 bytes and none above 0x7F is in any of its classes.
+// [LPF-4] [LPF-6] Namespace names as libxml2 2.9.14 reads them: the one port of its RFC 3986
+// parser (uri.c), used by the screen (ns-scope.ts: what libxml2 *parses*) and by c14n's policy
+// (namespace-uri.ts: what libxml2 *canonicalizes*, absolute URIs only, plus flr's own refusals).
+// libxml2 reports a namespace declaration whose value it cannot parse as a namespace error
+// (`xmlns: '…' is not a valid URI`), so such a file is not namespace well-formed and flr refuses
+// it too. This is a transcription of xmlParse3986URIReference / xmlParse3986URI, quirks included
+// (a bracketed host takes anything up to `]`, an IPv4 test that never matches, an empty or
+// over-long port fails, a fragment may hold `[` and `]`), since the point is to agree with
+// libxml2, not with the RFC. Only ASCII is accepted: libxml2 looks at UTF-8 bytes and none above
+// 0x7F is in any of its classes.
+
+export const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+export const XMLNS_NS = 'http://www.w3.org/2000/xmlns/'
 
 type Cursor = { s: string; i: number }
 
@@ -23,9 +29,14 @@ const next = (c: Cursor): void => {
   c.i += code(c) === 0x25 ? 3 : 1
 }
 
-/** libxml2's xmlParseURI(value) !== NULL */
+/** libxml2's xmlParseURI(value) !== NULL: an absolute URI or a relative reference */
 export function isLibxml2Uri(value: string): boolean {
   return parseUri({ s: value, i: 0 }) || parseRelativeRef({ s: value, i: 0 })
+}
+
+/** libxml2's xmlParse3986URI: `scheme ":" hier-part ["?" query] ["#" fragment]`, absolute only */
+export function isAbsoluteLibxml2Uri(value: string): boolean {
+  return parseUri({ s: value, i: 0 })
 }
 
 function parseUri(c: Cursor): boolean {

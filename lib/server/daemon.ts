@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import { FlrError, isFlrError } from '../errors.js'
-import { loadLpf } from '../lpf/load.js'
+import { judgeLpf } from '../lpf/judge.js'
 import { SeatEngine } from '../engine/engine.js'
 import { openLeaseStore, type LmdbLeaseStore } from '../store/lease-store.js'
 import { lockStateDir, type StateLock } from '../store/state-lock.js'
@@ -128,7 +128,12 @@ export class Daemon {
     this.keeper = new LicenseKeeper({
       clock,
       read: () => readLpfFile(join(licenseDir, fileName)),
-      load: (data, now) => loadLpf(data, { vendorKeys, hostId, fileName, now }),
+      // [LPF-6] on a worker thread with a deadline: a file within the screen's bounds may still
+      // cost xmldom and verify seconds, and clients are served meanwhile
+      load: (data, now, signal) => {
+        this.log.info({ file: fileName, bytes: data.length }, 'judging the LPF off the event loop')
+        return judgeLpf(data, { vendorKeys, hostId, fileName, now }, { signal })
+      },
       ports: this.tcp,
       engine: this.engine,
       log: this.log,

@@ -36,6 +36,7 @@ export class LicenseKeeper {
   private running: Promise<ReloadAnswer> | undefined
   private queued: Promise<ReloadAnswer> | undefined
   private closing: Promise<void> | undefined
+  private readonly judging = new AbortController()
   private readonly wallNow: () => number
 
   constructor(private readonly opts: KeeperOptions) {
@@ -97,6 +98,8 @@ export class LicenseKeeper {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.cancelTimers()
+      // a judging in flight (up to its deadline, lpf/judge.ts) is ended rather than waited for
+      this.judging.abort(new Error('the server is stopping'))
       await this.running
       this.cancelTimers()
     })()
@@ -160,10 +163,11 @@ export class LicenseKeeper {
     return { applied: false, error: problemOf(this.pending) }
   }
 
-  private load(run: Run): undefined {
+  private async load(run: Run): Promise<ReloadAnswer | undefined> {
     try {
-      run.plan = this.opts.load(run.file!.data, this.opts.clock.now())
+      run.plan = await this.opts.load(run.file!.data, this.opts.clock.now(), this.judging.signal)
     } catch (e) {
+      if (this.judging.signal.aborted) return { applied: false } // closing: judged again at the next start
       run.problem = flrErrorOrThrow(e)
     }
     return undefined

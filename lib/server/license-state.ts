@@ -36,8 +36,11 @@ export interface KeeperOptions {
   wallNow?: () => number
   /** the file's bytes, undefined when there is none; throws an FlrError when it cannot be read */
   read(): Promise<LpfFile | undefined>
-  /** screen → verify → parse → check at `now`; throws an FlrError ([LPF-8]) */
-  load(data: Buffer, now: number): LicensePlan
+  /**
+   * screen → verify → parse → check at `now`; throws (or rejects with) an FlrError ([LPF-8]).
+   * The daemon's runs on a worker thread ([LPF-6], lpf/judge.ts); `signal` aborts at close.
+   */
+  load(data: Buffer, now: number, signal: AbortSignal): LicensePlan | Promise<LicensePlan>
   ports: PortUse
   engine: ServingEngine
   log: Logger

@@ -123,19 +123,20 @@ t.test('[LPF-4] anything outside the signature profile is refused with LPF_SIGNA
 })
 
 t.test('[LPF-8] a file that is not well-formed XML, or not an <lpf>, is LPF_MALFORMED', async (t) => {
+  // well-formedness is the screen's (it always runs first, load.ts and inspect.ts); the root is verify's
   const cases: [string, string, RegExp][] = [
-    ['text after the root', signed + 'junk', /Extra text at the end/],
-    ['a bare & in text', signed.replace('<packs>', '<packs>A & B'), /char '&' is not expected/],
-    ['mismatched tags', signed.replace('</packs>', '</pack>'), /not well-formed/],
-    ['an undefined entity', signed.replace('vendor="Acme"', 'vendor="&acme;"'), /entity not found/],
-    ['a duplicate attribute', signed.replace('vendor="Acme"', 'vendor="Acme" vendor="Evil"'), /repeated/],
-    ['two root elements', signed + signed.slice(signed.indexOf('<lpf')), /not well-formed/],
-    ['empty', '', /not well-formed/],
+    ['text after the root', signed + 'junk', /content after the root element/],
+    ['a bare & in text', signed.replace('<packs>', '<packs>A & B'), /expected a name after "&"/],
+    ['mismatched tags', signed.replace('</packs>', '</pack>'), /<\/pack> closing <packs>/],
+    ['an undefined entity', signed.replace('vendor="Acme"', 'vendor="&acme;"'), /undefined entity &acme;/],
+    ['a duplicate attribute', signed.replace('vendor="Acme"', 'vendor="Acme" vendor="Evil"'), /attribute vendor given twice/],
+    ['two root elements', signed + signed.slice(signed.indexOf('<lpf')), /a second root element/],
+    ['empty', '', /no root element/],
     ['another root element', signed.replace(/<(\/?)lpf\b/g, '<$1license'), /root element is <license>, not <lpf>/],
     ['<lpf> in a namespace', signed.replace('<lpf ', '<lpf xmlns="urn:x" '), /not <lpf>/],
   ]
   for (const [name, xml, message] of cases) {
-    t.throws(() => verifyLpf(xml, [vendorPub]), { code: 'LPF_MALFORMED', message }, name)
+    t.throws(() => verifyLpf(screenLpf(Buffer.from(xml, 'utf8')), [vendorPub]), { code: 'LPF_MALFORMED', message }, name)
   }
 })
 
