@@ -5,17 +5,27 @@
 // interleaving of requests can over-grant. Store calls are issued in the order of the
 // decisions they record (a freed seat's remove before the put of the grant that reuses
 // it), which the store relies on for crash safety ([LEASE-8]).
+//
+// Why this file is over ~300 lines (issue 12): what could stand alone has moved out (the plan
+// diff, plan-diff.ts; the store calls, write-through.ts; refusals, refusals.ts; lease ids,
+// lease-id.ts). What is left is one state (packs in force, holders, pending grants, expiry
+// queue, restored leases aside) that every path changes synchronously inside one call, so
+// that [LEASE-1] no over-grant holds by construction; spread over files, that invariant would
+// have no one place to be read and checked.
 
-import { randomFillSync } from 'node:crypto'
-import { FlrError } from '../errors.js'
+import type { FlrError } from '../errors.js'
 import type { PackPlan } from '../lpf/plan.js'
 import type { Grant, Lease, LeaseRequest, PackStatus, Renewal, RevokeReason } from './contract.js'
 import { ExpiryQueue } from './expiry-queue.js'
 import { LeaseEntry } from './lease-entry.js'
-import { PackSeats } from './pack-seats.js'
+import { randomLeaseId } from './lease-id.js'
+import type { PackSeats } from './pack-seats.js'
+import { diffPlan } from './plan-diff.js'
+import { exhausted, leaseUnknown, notServing, packUnknown, waitTimeout } from './refusals.js'
 import type { Clock } from '../util/clock.js'
 import type { LeaseRecord, LeaseStore } from './types.js'
 import { Waiter, type Reply } from './waiters.js'
+import { WriteThrough } from './write-through.js'
 import { MAX_WAIT_MS } from '../protocol/fields.js'
 
 export type { Grant, Lease, LeaseRequest, PackStatus, Renewal, RevokeReason } from './contract.js'
@@ -42,10 +52,10 @@ type Revocation = [Lease, RevokeReason]
 export class SeatEngine {
   readonly ttlMs: number
   private readonly clock: Clock
-  private readonly store: LeaseStore
+  /** every store call goes through it, in decision order ([LEASE-8]) */
+  private readonly store: WriteThrough
   private readonly newLeaseId: () => string
   private readonly onRevoked: (lease: Lease, reason: RevokeReason) => void
-  private readonly onStoreError: (error: unknown, op: 'put' | 'remove', lease: string) => void
   private readonly expiry: ExpiryQueue
   private packsInForce = new Map<string, PackSeats>()
   private readonly pendingIds = new Set<string>()
@@ -60,10 +70,9 @@ export class SeatEngine {
     }
     this.ttlMs = opts.ttlMs
     this.clock = opts.clock
-    this.store = opts.store
+    this.store = new WriteThrough(opts.store, opts.onStoreError ?? (() => {}))
     this.newLeaseId = opts.newLeaseId ?? randomLeaseId
     this.onRevoked = opts.onRevoked ?? (() => {})
-    this.onStoreError = opts.onStoreError ?? (() => {})
     this.expiry = new ExpiryQueue(this.clock, this.ttlMs, () => this.expireDue())
   }
 
@@ -79,18 +88,9 @@ export class SeatEngine {
     // a lease past its TTL whose timer is late has expired: it is not one to revoke or keep
     this.expireDue()
     const revoked: Revocation[] = []
-    const next = new Map<string, PackSeats>()
-    const planned = new Set(packs.map((plan) => plan.name))
-    for (const pack of this.packsInForce.values()) {
-      if (!planned.has(pack.name)) this.dropPack(pack, 'pack-removed', packUnknown(pack.name), revoked)
-    }
-    for (const plan of packs) {
-      const pack = this.packsInForce.get(plan.name) ?? new PackSeats(plan)
-      pack.limit = plan.limit
-      // [SRV-4] a changed <licenses> block reaches holders with their next renew or lease answer
-      pack.licenses = plan.licenses
-      next.set(plan.name, pack)
-    }
+    // [SRV-4] a changed <licenses> block reaches holders with their next renew or lease answer
+    const { next, removed } = diffPlan(this.packsInForce, packs)
+    for (const pack of removed) this.dropPack(pack, 'pack-removed', packUnknown(pack.name), revoked)
     this.packsInForce = next
     this.isServing = true
     // restored leases take their seats before any waiter: they were acknowledged first
@@ -108,7 +108,7 @@ export class SeatEngine {
     // restored leases still aside are leases too, once serving; before that, they wait for a plan
     if (this.isServing) {
       for (const entry of this.aside.values()) {
-        this.removeRecord(entry)
+        this.store.removeQuietly(entry.lease)
         revoked.push([entry.snapshot(), reason])
       }
       this.aside.clear()
@@ -211,7 +211,7 @@ export class SeatEngine {
     // [LEASE-2] one lease per holder and pack: a repeated request gets the same lease, renewed
     if (held) return this.join(pack, held, req, reply)
     // [LEASE-10] a grant the store cannot record is refused before a seat is taken or a wait begins
-    const down = this.storeDown()
+    const down = this.store.down()
     if (down) throw down
     // [LEASE-5] a free seat goes to a newcomer only when nobody waits before it
     if (pack.waiters.size === 0 && pack.hasFreeSeat) return this.grant(pack, req, reply)
@@ -239,14 +239,14 @@ export class SeatEngine {
 
   private grant(pack: PackSeats, req: LeaseRequest, reply: Reply): void {
     // [LEASE-10] a waiter whose seat came while the store cannot write is told so; the seat stays free
-    const down = this.storeDown()
+    const down = this.store.down()
     if (down) return reply.reject(down)
     const entry = new LeaseEntry(this.freshId(), pack.name, req.holder, req.client, req.address, this.clock.now(), req.owner)
     entry.replies = [reply]
     pack.holders.set(entry.holder, entry)
     this.pendingIds.add(entry.lease)
     for (const waiter of pack.waiters.takeHolder(entry.holder)) this.join(pack, entry, waiter.request, waiter.reply)
-    this.storePut(entry).then(
+    this.store.put(entry).then(
       () => this.acknowledge(entry),
       (error: unknown) => this.putFailed(entry, error),
     )
@@ -305,12 +305,12 @@ export class SeatEngine {
     const entry = this.expiry.get(leaseId)
     if (!entry) throw leaseUnknown()
     // [LEASE-10] a release the store cannot record is refused, and the lease stays as it was
-    const down = this.storeDown()
+    const down = this.store.down()
     if (down) throw down
     const pack = this.packOf(entry)
     this.expiry.delete(entry)
     this.forget(pack, entry)
-    const durable = this.storeRemove(entry.lease)
+    const durable = this.store.remove(entry.lease)
     this.drain(pack)
     return [entry, durable]
   }
@@ -323,7 +323,7 @@ export class SeatEngine {
     for (const entry of due) {
       const pack = this.packOf(entry)
       this.forget(pack, entry)
-      this.removeRecord(entry)
+      this.store.removeQuietly(entry.lease)
       freed.add(pack)
     }
     for (const pack of freed) this.drain(pack)
@@ -338,7 +338,7 @@ export class SeatEngine {
       }
       this.expiry.delete(entry)
       this.forget(pack, entry)
-      this.removeRecord(entry)
+      this.store.removeQuietly(entry.lease)
       revoked.push([entry.snapshot(), reason])
     }
   }
@@ -347,7 +347,7 @@ export class SeatEngine {
     const replies = entry.replies ?? []
     entry.replies = undefined
     this.forget(pack, entry)
-    this.removeRecord(entry)
+    this.store.removeQuietly(entry.lease)
     for (const reply of replies) reply.reject(error)
   }
 
@@ -377,7 +377,7 @@ export class SeatEngine {
         this.expiry.touch(entry, now)
         continue
       }
-      this.removeRecord(entry)
+      this.store.removeQuietly(entry.lease)
       if (!pack) revoked.push([entry.snapshot(), 'pack-removed'])
     }
     if (final) this.aside.clear()
@@ -416,36 +416,6 @@ export class SeatEngine {
     throw new Error('newLeaseId returned an id already in use three times in a row')
   }
 
-  private storeDown(): Error | undefined {
-    try {
-      return this.store.unavailable?.()
-    } catch {
-      return undefined
-    }
-  }
-
-  private storePut(entry: LeaseEntry): Promise<void> {
-    try {
-      // the entry is a LeaseRecord whose record fields never change: no copy per grant
-      return this.store.put(entry)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
-
-  private storeRemove(leaseId: string): Promise<void> {
-    try {
-      return this.store.remove(leaseId)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-  }
-
-  /** Fire and forget, but issued now so it keeps its place among later writes ([LEASE-8]). */
-  private removeRecord(entry: LeaseEntry): void {
-    this.storeRemove(entry.lease).catch((error: unknown) => this.onStoreError(error, 'remove', entry.lease))
-  }
-
   /** Callbacks run once the engine's state is whole; the first one that throws is rethrown after all ran. */
   private notify(revoked: readonly Revocation[]): void {
     let failure: { error: unknown } | undefined
@@ -460,45 +430,7 @@ export class SeatEngine {
   }
 }
 
-// [LEASE-4] 128 random bits per id, drawn from the system CSPRNG a page at a time: one call
-// per 256 leases instead of one each, which showed in profiles of a busy server.
-const randomPool = Buffer.alloc(4096)
-let randomAt = randomPool.length
-
-function randomLeaseId(): string {
-  if (randomAt === randomPool.length) {
-    randomFillSync(randomPool)
-    randomAt = 0
-  }
-  randomAt += 16
-  return randomPool.toString('base64url', randomAt - 16, randomAt)
-}
-
 function cappedWait(waitMs: number | undefined): number {
   if (waitMs === undefined || !(waitMs > 0)) return 0
   return Math.min(waitMs, MAX_WAIT_MS)
-}
-
-function notServing(): FlrError {
-  return new FlrError('NOT_SERVING', 'the server has no valid license pack file in force; flr status says why')
-}
-
-function packUnknown(name: string): FlrError {
-  return new FlrError('PACK_UNKNOWN', `no pack named "${name}" in the license pack file in force; flr status lists the packs`)
-}
-
-function exhausted(pack: PackSeats): FlrError {
-  return new FlrError(
-    'PACK_EXHAUSTED',
-    `every seat of pack "${pack.name}" is leased (limit ${pack.limit}); retry later or ask with a wait`,
-    { limit: pack.limit, inUse: pack.inUse },
-  )
-}
-
-function waitTimeout(pack: string, waitMs: number): FlrError {
-  return new FlrError('WAIT_TIMEOUT', `no seat of pack "${pack}" became free within ${waitMs} ms; retry or wait longer`)
-}
-
-function leaseUnknown(): FlrError {
-  return new FlrError('LEASE_UNKNOWN', 'no such lease (expired, released, revoked or never granted); request a new lease')
 }

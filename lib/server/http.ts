@@ -1,16 +1,19 @@
 // The HTTP compatibility shim (section 7): PCoIP-style session authorization over the same seat
 // engine as TCP, so one pack's limit holds across both ([LEASE-1]).
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
-import type { Duplex } from 'node:stream'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ERRORS, FlrError, isFlrError, type ErrorCode } from '../errors.js'
 import { CLIENT, cutToCodePoints, describeRule, fitsText, PACK } from '../protocol/fields.js'
 import type { PackRow, Problem } from '../protocol/replies.js'
 import type { AccessLog } from './access-log.js'
+import { readJsonBody, send, type Reply } from './http-body.js'
+import type { HttpHandler } from './http-listen.js'
 
-export const MAX_BODY_BYTES = 16 * 1024
+// the plumbing lives beside this file (issue 12): reading a body and answering (http-body.ts),
+// listening (http-listen.ts); this file keeps the routes. Importers see one module, as before.
+export { MAX_BODY_BYTES } from './http-body.js'
+export { HTTP_TIMEOUTS, startHttp, type HttpHandler, type HttpListenOptions, type HttpTimeouts } from './http-listen.js'
 
 /** What the shim needs of the SeatEngine (lib/engine/engine.ts); the engine is passed as is. */
 export interface ShimEngine {
@@ -52,14 +55,6 @@ export interface HttpShimOptions {
   accessLog?: AccessLog
   version: VersionInfo
   log: ShimLog
-}
-
-export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void
-
-interface Reply {
-  status: number
-  body?: unknown
-  allow?: string
 }
 
 /** What the access log records of one /request call ([HTTP-5]); never a body, never a password. */
@@ -260,90 +255,6 @@ function readAuthorization(body: unknown, call: Call): { client: string; pack?: 
   return { client, pack }
 }
 
-/**
- * UTF-8 strictly: Buffer#toString would turn bad bytes into U+FFFD, so two different byte strings
- * would name the same holder, and an agent's bug would take a seat under a name it never sent.
- */
-const UTF8 = new TextDecoder('utf-8', { fatal: true })
-
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  checkContentType(req.headers['content-type'])
-  const body = await readBody(req)
-  let text: string
-  try {
-    text = UTF8.decode(body)
-  } catch {
-    throw new FlrError('BAD_REQUEST', 'the body is not valid UTF-8: send JSON encoded as UTF-8')
-  }
-  try {
-    return JSON.parse(text) as unknown
-  } catch {
-    throw new FlrError('BAD_REQUEST', 'the body is not valid JSON')
-  }
-}
-
-function checkContentType(header: string | undefined): void {
-  const [type = '', ...params] = (header ?? '').toLowerCase().split(';').map((s) => s.trim())
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '')
-  if (type !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw new FlrError('UNSUPPORTED_MEDIA_TYPE', `send Content-Type: application/json (got ${header === undefined ? 'none' : JSON.stringify(header)})`)
-  }
-}
-
-/** The body up to 16 KiB; beyond that it stops reading at once and keeps nothing more. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge())
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk)
-      done()
-      req.pause()
-      reject(tooLarge())
-    }
-    const onEnd = () => {
-      done()
-      resolve(Buffer.concat(chunks, size))
-    }
-    const onAborted = () => {
-      done()
-      reject(new FlrError('BAD_REQUEST', 'the request body ended early'))
-    }
-    const done = () => {
-      req.off('data', onData).off('end', onEnd).off('error', onAborted).off('close', onAborted)
-    }
-    // 'close' before 'end': the client went away mid-body; without it the promise would hang
-    req.on('data', onData).on('end', onEnd).on('error', onAborted).on('close', onAborted)
-  })
-}
-
-function tooLarge(): FlrError {
-  return new FlrError('BODY_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes; a /request body is a small JSON object`)
-}
-
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
-  if (res.headersSent || res.destroyed) return
-  const text = reply.body === undefined ? undefined : JSON.stringify(reply.body)
-  const headers: Record<string, string | number> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
-  if (text !== undefined) {
-    headers['content-type'] = 'application/json; charset=utf-8'
-    headers['content-length'] = Buffer.byteLength(text)
-  }
-  if (reply.allow !== undefined) headers.allow = reply.allow
-  // a body left unread (too large, wrong type, wrong route) is not read to its end to keep the
-  // connection: the connection is closed instead
-  if (hasBody(req) && !req.complete) headers.connection = 'close'
-  res.writeHead(reply.status, headers)
-  res.end(text)
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0
-}
-
 /** [HTTP-1] PCoIP's GLS fields; what the build does not say is derived from the version. */
 function glsVersion(v: VersionInfo): Record<string, string> {
   return {
@@ -362,79 +273,4 @@ function moduleDate(): string {
   } catch {
     return 'unknown'
   }
-}
-
-// ---- listening ----
-
-export interface HttpListenOptions {
-  port: number
-  host?: string
-  /** PEM; HTTPS when given */
-  tls?: { cert: string | Buffer; key: string | Buffer }
-  /** defaults: HTTP_TIMEOUTS; tests shorten them to see them act */
-  timeouts?: Partial<HttpTimeouts>
-}
-
-export interface HttpTimeouts {
-  /** the whole header block must arrive within this (slowloris) */
-  headersTimeout: number
-  /** the whole request, body included */
-  requestTimeout: number
-  /** an idle kept-alive connection is closed after this */
-  keepAliveTimeout: number
-  /** how often Node checks the two above; its default (30 s) would let them overrun by that much */
-  connectionsCheckingInterval: number
-  tlsHandshakeTimeout: number
-}
-
-export const HTTP_TIMEOUTS: Readonly<HttpTimeouts> = {
-  headersTimeout: 10_000,
-  requestTimeout: 30_000,
-  keepAliveTimeout: 5_000,
-  connectionsCheckingInterval: 1_000,
-  tlsHandshakeTimeout: 10_000,
-}
-
-/** Listens with `handler` on `opts.port` (0: a free one); resolves with the server and the bound port. */
-export async function startHttp(opts: HttpListenOptions, handler: HttpHandler): Promise<{ server: Server; port: number }> {
-  const { tlsHandshakeTimeout, ...timeouts } = { ...HTTP_TIMEOUTS, ...opts.timeouts }
-  const server: Server = opts.tls
-    ? createHttpsServer({ ...timeouts, cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: tlsHandshakeTimeout }, handler)
-    : createHttpServer(timeouts, handler)
-  server.on('clientError', answerClientError)
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(listenError(err, opts))
-    server.once('error', onError)
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
-  const address = server.address()
-  return { server, port: typeof address === 'object' && address !== null ? address.port : opts.port }
-}
-
-function listenError(err: NodeJS.ErrnoException, opts: HttpListenOptions): Error {
-  const option = opts.tls ? '--https-port' : '--http-port'
-  if (err.code === 'EADDRINUSE') {
-    return new FlrError('PORT_IN_USE', `port ${opts.port} is held by another process: choose another with ${option} (0 picks a free one)`)
-  }
-  if (err.code === 'EACCES') return new Error(`no permission to listen on port ${opts.port}: choose a port above 1023 with ${option}`)
-  return err
-}
-
-/** A request Node cannot parse, or one that timed out: a JSON error like every other, then close. */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  // a response already under way cannot take a second status line
-  const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true
-  if (err.code === 'ECONNRESET' || !socket.writable || busy) return void socket.destroy()
-  const [status, message] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'the request headers are too large']
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'the request took too long to arrive']
-    : [400, 'the request is not valid HTTP/1.1']
-  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } })
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  )
 }

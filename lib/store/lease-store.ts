@@ -3,14 +3,15 @@
 // was acknowledged; [LEASE-9] the file is bound to a host id and refused, never wiped,
 // when it belongs to another host or is damaged; [LEASE-10] a write that fails (disk full,
 // I/O error, read-only) is refused with STORE_UNAVAILABLE, never an unhandled rejection,
-// and the store finds out by itself when it can write again.
+// and the store finds out by itself when it can write again (the probe: store-probe.ts).
 import fs from 'node:fs'
 import path from 'node:path'
 import type { RootDatabase } from 'lmdb'
 import type { LeaseRecord, LeaseStore } from '../engine/types.js'
 import { tupleOf, leaseValueCodec, decodeMeta } from './record-codec.js'
-import { classifyFault, commitCause, fileSystemStillBroken, storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
-import { fileIdentity, screenStoreFile, STORE_FILE, type StoreScreen } from './store-screen.js'
+import { classifyFault, storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
+import { STORE_FILE, type StoreScreen } from './store-screen.js'
+import { closeQuietly, outcome, probeWrite, PROBE_INTERVAL_MS, reopenStore, type Committed } from './store-probe.js'
 import {
   createTables,
   entryCount,
@@ -24,7 +25,7 @@ import {
   type Tables,
 } from './store-open.js'
 
-export { STORE_FILE }
+export { STORE_FILE, PROBE_INTERVAL_MS }
 export type { StoreFault, StoreFaultListener }
 
 export interface LeaseStoreOptions {
@@ -50,11 +51,6 @@ export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLease
     throw e
   }
 }
-
-/** While the store cannot write, how often it tries again (a write of its own meta entry). */
-export const PROBE_INTERVAL_MS = 1_000
-
-type Committed = Promise<boolean> & { flushed?: Promise<unknown> }
 
 interface Commit {
   committed: Committed
@@ -233,20 +229,10 @@ export class LmdbLeaseStore implements LeaseStore {
    */
   async #probe(): Promise<void> {
     const owed = [...this.#unremoved]
-    let failure: Failure | undefined
-    try {
-      const broken = fileSystemStillBroken(this.file)
-      if (broken) throw broken
+    const failure = await probeWrite(this.file, owed, async () => {
       if (!this.#env) await this.#reopen()
-      const bytes = this.#meta.getBinary(META_KEY)
-      if (!bytes) throw new Error(`the meta entry of ${this.file} is gone`)
-      // a copy: lmdb-js may hand out a buffer it reuses
-      const writes = [this.#meta.put(META_KEY, Buffer.from(bytes)), ...owed.map((lease) => this.#leases.remove(lease))]
-      const failures = await Promise.all(writes.map(outcome))
-      failure = failures.find((f) => f !== undefined)
-    } catch (e) {
-      failure = { cause: await commitCause(e) }
-    }
+      return { meta: this.#meta, leases: this.#leases }
+    })
     if (this.#closing) return
     if (!failure) return this.#recovered(owed)
     const fault = classifyFault(this.file, failure.cause, this.#fault!.since)
@@ -272,33 +258,17 @@ export class LmdbLeaseStore implements LeaseStore {
   }
 
   async #reopen(): Promise<void> {
-    // a file system mounted again in its place may hold another store, or none: never create
-    // one; a file changed since it was closed is screened first, as at start ([LEASE-9])
-    if (!fs.existsSync(this.file)) throw Object.assign(new Error(`${this.file} is not there`), { code: 'ENOENT' })
-    if (fileIdentity(this.file) !== this.#closedIdentity) await screenStoreFile(this.file)
-    const env = openEnv(this.file)
-    try {
-      const tables = await openExisting(env, this.file, this.hostId, false)
-      this.#env = env
-      this.#meta = tables.meta
-      this.#leases = tables.leases
-    } catch (e) {
-      await env.close().catch(() => {})
-      throw e
-    }
+    const { env, tables } = await reopenStore(this.file, this.hostId, this.#closedIdentity)
+    this.#env = env
+    this.#meta = tables.meta
+    this.#leases = tables.leases
   }
 
   async #closeEnv(): Promise<void> {
     const env = this.#env
     this.#env = undefined
     if (!env) return
-    // a failed commit rejects `flushed`; lmdb-js still closes the file after it
-    await env.flushed.then(
-      () => {},
-      () => {},
-    )
-    await env.close().catch(() => {})
-    this.#closedIdentity = fileIdentity(this.file)
+    this.#closedIdentity = await closeQuietly(env, this.file)
   }
 
   #notify(event: 'fault' | 'recovered', fault: StoreFault): void {
@@ -308,19 +278,4 @@ export class LmdbLeaseStore implements LeaseStore {
       // a listener (the log) that fails must not turn a handled failure into an unhandled one
     }
   }
-}
-
-interface Failure {
-  cause: unknown
-}
-
-/** undefined once the write is durable; otherwise the real cause of its failure. Never rejects. */
-function outcome(committed: Committed): Promise<Failure | undefined> {
-  const flushed = committed.flushed
-  if (flushed !== undefined && flushed !== committed) flushed.then(undefined, () => {})
-  const durable = flushed === undefined || flushed === committed ? committed : committed.then(() => flushed)
-  return durable.then(
-    () => undefined,
-    async (e: unknown) => ({ cause: await commitCause(e) }),
-  )
 }
