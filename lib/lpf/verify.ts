@@ -8,6 +8,9 @@
 // with). The canonical text that digest covers is returned: it is all parse.ts reads ([LPF-6]).
 // KeyInfo is never read, so a key or certificate in the file cannot be trusted.
 //
+// Over 300 lines because of this header: what is proven about the text it returns belongs
+// beside the code that returns it; the code itself is one profile read top to bottom.
+//
 // What is proven about that canonical text (test/lpf/c14n*.test.ts, test/lpf/xmlsec.test.ts): it
 // is byte for byte what libxml2 writes (xmllint --exc-c14n, xmlsec1) for every fixture and for
 // thousands of generated documents, under any locale; files flr signs verify with xmlsec1, and
