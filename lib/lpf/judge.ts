@@ -41,6 +41,44 @@ export interface JudgeOptions {
 const here = fileURLToPath(import.meta.url)
 const WORKER_URL = new URL(`./load-worker${extname(here)}`, import.meta.url)
 
+/**
+ * The judging thread, started at the first file that needs it and kept for the next ones (a start
+ * costs ~0.2 s, more than judging a 1,000-pack file); unref'd, so an idle one keeps no process
+ * alive. One that is ended (a deadline, an abort) or dies is replaced at the next file.
+ */
+interface JudgeThread {
+  readonly worker: Worker
+  readonly waiting: Map<number, (answer: JudgeAnswer | Error) => void>
+}
+let thread: JudgeThread | undefined
+let nextId = 1
+
+function judgeThread(): JudgeThread {
+  if (thread) return thread
+  const t: JudgeThread = { worker: new Worker(WORKER_URL), waiting: new Map() }
+  t.worker.unref()
+  t.worker.on('message', (answer: JudgeAnswer) => {
+    const answered = t.waiting.get(answer.id)
+    t.waiting.delete(answer.id)
+    answered?.(answer)
+  })
+  const gone = (e: Error): void => {
+    if (thread === t) thread = undefined
+    for (const answered of t.waiting.values()) answered(e)
+    t.waiting.clear()
+  }
+  t.worker.on('error', gone)
+  t.worker.on('exit', (code) => gone(new Error(`the LPF judging worker exited (code ${code}) without an answer`)))
+  thread = t
+  return t
+}
+
+/** Ends the judging thread (its file took too long, or the caller gave up on it). */
+function endThread(t: JudgeThread): void {
+  if (thread === t) thread = undefined
+  void t.worker.terminate()
+}
+
 /** loadLpf on a worker thread: the same plan, or the same FlrError (code, message, details). */
 export function judgeLpf(bytes: Buffer, opts: LoadOptions, jopts: JudgeOptions = {}): Promise<LicensePlan> {
   const deadlineMs = jopts.deadlineMs ?? JUDGE_DEADLINE_MS
@@ -48,28 +86,30 @@ export function judgeLpf(bytes: Buffer, opts: LoadOptions, jopts: JudgeOptions =
   if (signal?.aborted) return Promise.reject(signal.reason)
   if (bytes.length < (jopts.inlineBelow ?? INLINE_BELOW_BYTES)) return new Promise((resolve) => resolve(loadLpf(bytes, opts)))
   return new Promise<LicensePlan>((resolve, reject) => {
-    // KeyObjects are cloneable; the bytes are copied (the caller keeps its Buffer)
-    const request: JudgeRequest = { bytes: new Uint8Array(bytes), opts }
-    const worker = new Worker(WORKER_URL, { workerData: request })
+    const t = judgeThread()
+    const id = nextId++
     let settled = false
     const settle = (fn: () => void): void => {
       if (settled) return
       settled = true
+      t.waiting.delete(id)
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
       fn()
-      void worker.terminate()
     }
-    const timer = setTimeout(() => settle(() => reject(tooSlow(deadlineMs, bytes.length))), deadlineMs)
-    const onAbort = (): void => settle(() => reject(signal!.reason))
+    // the deadline timer is not unref'd: a judging in progress keeps its process alive
+    const timer = setTimeout(() => settle(() => (endThread(t), reject(tooSlow(deadlineMs, bytes.length)))), deadlineMs)
+    const onAbort = (): void => settle(() => (endThread(t), reject(signal!.reason)))
     signal?.addEventListener('abort', onAbort, { once: true })
-    worker.once('message', (answer: JudgeAnswer) => settle(() => {
-      if (answer.ok) resolve(refreeze(answer.plan as LicensePlan))
+    t.waiting.set(id, (answer) => settle(() => {
+      if (answer instanceof Error) reject(answer)
+      else if (answer.ok) resolve(refreeze(answer.plan as LicensePlan))
       else if ('internal' in answer) reject(new Error(`judging the license pack file failed: ${answer.internal}`))
       else reject(new FlrError(answer.code as ErrorCode, answer.message, answer.details))
     }))
-    worker.once('error', (e) => settle(() => reject(e)))
-    worker.once('exit', (code) => settle(() => reject(new Error(`the LPF judging worker exited (code ${code}) without an answer`))))
+    // KeyObjects are cloneable; the bytes are copied (the caller keeps its Buffer)
+    const request: JudgeRequest = { id, bytes: new Uint8Array(bytes), opts }
+    t.worker.postMessage(request)
   })
 }
 
