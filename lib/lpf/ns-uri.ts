@@ -45,25 +45,26 @@ function parseUri(c: Cursor): boolean {
   for (let x = code(c); isAlpha(x) || isDigit(x) || x === 0x2b || x === 0x2d || x === 0x2e; x = code(c)) c.i++
   if (code(c) !== 0x3a) return false
   c.i++
-  if (code(c) === 0x2f && code(c, 1) === 0x2f) {
-    c.i += 2
-    if (!authority(c) || !pathAbEmpty(c)) return false
-  } else if (code(c) === 0x2f) {
-    if (!pathAbsolute(c)) return false
-  } else if (isPchar(c)) {
-    if (!segment(c, NaN, false) || !moreSegments(c)) return false
-  }
-  return queryAndFragment(c)
+  return hierPart(c, NaN)
 }
 
 function parseRelativeRef(c: Cursor): boolean {
+  return hierPart(c, 0x3a)
+}
+
+/**
+ * What follows the scheme (or starts a relative reference): an authority and a path, an
+ * absolute path, or a rootless one, then query and fragment. A relative reference's first
+ * segment may not hold a colon (`stop`), as in libxml2.
+ */
+function hierPart(c: Cursor, stop: number): boolean {
   if (code(c) === 0x2f && code(c, 1) === 0x2f) {
     c.i += 2
     if (!authority(c) || !pathAbEmpty(c)) return false
   } else if (code(c) === 0x2f) {
     if (!pathAbsolute(c)) return false
   } else if (isPchar(c)) {
-    if (!segment(c, 0x3a, false) || !moreSegments(c)) return false
+    if (!segment(c, stop, false) || !moreSegments(c)) return false
   }
   return queryAndFragment(c)
 }
