@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildLpfXml, signLpf } from '../lib/lpf/vendor.js'
+import { buildLpfXml, signLpf, type LpfSpec as VendorLpfSpec } from '../lib/lpf/vendor.js'
 import { FrameDecoder } from '../lib/protocol/frame.js'
 import { writeFrame } from '../lib/server/socket-writer.js'
 import type { Op, RequestBody } from '../lib/protocol/messages.js'
@@ -70,6 +70,25 @@ export function lpfText(spec: LpfSpec): string {
     }),
     readFileSync(VENDOR_KEY, 'utf8'),
   )
+}
+
+/**
+ * The LPF-loading benches' file (unsigned): `packs` packs for the test host on port 19110,
+ * each with one `<license>`, or with `licenses` as every pack's licenses text when given.
+ */
+export function manyPacksSpec(packs: number, licenses = ''): VendorLpfSpec {
+  return {
+    vendor: 'Acme',
+    generated: '2026-11-01',
+    expiration: '2099-12-31',
+    hostId: HOST_ID,
+    port: 19110,
+    packs: Array.from({ length: packs }, (_, i) => ({
+      name: `pack-${i}`,
+      limit: i % 1000,
+      licenses: licenses || `<license product="pack-${i}" edition="pro" features="a,b,c" expires="2099-12-31"/>`,
+    })),
+  }
 }
 
 // ---- flr serve ----

@@ -12,20 +12,19 @@ import { loadLpf } from '../lib/lpf/load.js'
 import { MAX_LPF_BYTES } from '../lib/lpf/screen.js'
 import { buildLpfXml, generateVendorKeys, signLpf } from '../lib/lpf/vendor.js'
 import { hostileLpfShapes } from './hostile-shapes.js'
-import { HOST_ID as SERVE_HOST_ID, RawConnection, fmt, freePort, percentile, removeTempDir, serveDirs, sleep, sortedCopy, startServe, tempDir, writeLpf } from './common.js'
-import { lpfText } from './harness.js'
+import { RawConnection, fmt, freePort, percentile, removeTempDir, serveDirs, sleep, sortedCopy, startServe, tempDir, writeLpf } from './common.js'
+import { HOST_ID, lpfText, manyPacksSpec } from './harness.js'
 
-const HOST_ID = 'Lnx-TEST-TEST-TEST-TEST'
 
 export function benchHostileLpf(): string {
   const keys = generateVendorKeys()
   const opts = { vendorKeys: [createPublicKey(keys.publicKeyPem)], hostId: HOST_ID }
-  const normal = signLpf(buildLpfXml(spec(1_000, '')), keys.privateKeyPem)
+  const normal = signLpf(buildLpfXml(manyPacksSpec(1_000)), keys.privateKeyPem)
   const rows: [string, Buffer][] = [['normal LPF, 1,000 packs (signed)', Buffer.from(normal)]]
   for (const shape of hostileLpfShapes(MAX_LPF_BYTES - 4096)) {
     process.stderr.write(`hostile-lpf: ${shape.name}…\n`)
     // an admitted shape is signed, so that verify, c14n and parse all run on it
-    const xml = buildLpfXml(spec(1, shape.licenses))
+    const xml = buildLpfXml(manyPacksSpec(1, shape.licenses))
     rows.push([shape.name, Buffer.from(shape.admitted ? signLpf(xml, keys.privateKeyPem) : xml)])
   }
   const lines = ['| file | bytes | verdict | median ms | max ms |', '|---|---:|---|---:|---:|']
@@ -50,20 +49,6 @@ export function benchHostileLpf(): string {
   return lines.join('\n') + '\n'
 }
 
-function spec(packs: number, licenses: string) {
-  return {
-    vendor: 'Acme',
-    generated: '2026-11-01',
-    expiration: '2099-12-31',
-    hostId: HOST_ID,
-    port: 19110,
-    packs: Array.from({ length: packs }, (_, i) => ({
-      name: `pack-${i}`,
-      limit: i % 1000,
-      licenses: licenses || `<license product="pack-${i}" edition="pro" features="a,b,c" expires="2099-12-31"/>`,
-    })),
-  }
-}
 
 /**
  * [LPF-6] What a client sees while a real `flr serve` judges the worst admitted 4 MiB file (the
@@ -80,7 +65,7 @@ export async function benchJudgingLatency(): Promise<string> {
     const bystander = await RawConnection.open(port, 'bystander')
     const worst = hostileLpfShapes(MAX_LPF_BYTES - 8192).find((s) => s.admitted && /^nested elements/.test(s.name))!
     const heavy = lpfText({ port, packs: [{ name: 'heavy', limit: 5, licenses: worst.licenses }] })
-    const path = join(dirs.licenseDir, `${SERVE_HOST_ID}.lp`)
+    const path = join(dirs.licenseDir, `${HOST_ID}.lp`)
     writeFileSync(`${path}.tmp`, heavy)
     const dropped = Date.now()
     renameSync(`${path}.tmp`, path)

@@ -13,8 +13,8 @@ import { SignedXml } from 'xml-crypto'
 import { loadLpf } from '../lib/lpf/load.js'
 import { buildLpfXml, generateVendorKeys, signLpf } from '../lib/lpf/vendor.js'
 import { DSIG_NS } from '../lib/lpf/dsig.js'
+import { HOST_ID, manyPacksSpec } from './harness.js'
 
-const HOST_ID = 'Lnx-TEST-TEST-TEST-TEST'
 const SIZES = [
   { packs: 10, runs: 200, baselineRuns: 20 },
   { packs: 1_000, runs: 50, baselineRuns: 5 },
@@ -43,26 +43,12 @@ export function benchLpf(): string {
   const vendorKey = createPublicKey(keys.publicKeyPem)
   const rows = SIZES.map(({ packs, runs, baselineRuns }) => {
     process.stderr.write(`lpf: ${packs} packs…\n`)
-    const xml = signLpf(buildLpfXml(spec(packs)), keys.privateKeyPem)
+    const xml = signLpf(buildLpfXml(manyPacksSpec(packs)), keys.privateKeyPem)
     return measure(packs, Buffer.from(xml), vendorKey, runs, () => checkSignatureMs(xml, keys.publicKeyPem, baselineRuns))
   })
   return render(rows)
 }
 
-function spec(packs: number) {
-  return {
-    vendor: 'Acme',
-    generated: '2026-11-01',
-    expiration: '2099-12-31',
-    hostId: HOST_ID,
-    port: 19110,
-    packs: Array.from({ length: packs }, (_, i) => ({
-      name: `pack-${i}`,
-      limit: i % 1000,
-      licenses: `<license product="pack-${i}" edition="pro" features="a,b,c" expires="2099-12-31"/>`,
-    })),
-  }
-}
 
 function measure(packs: number, bytes: Buffer, vendorKey: ReturnType<typeof createPublicKey>, runs: number, baseline: () => number): Row {
   const opts = { vendorKeys: [vendorKey], hostId: HOST_ID, fileName: `${HOST_ID}.lp` }
