@@ -1,9 +1,10 @@
 // One TCP connection to a server: framed requests matched to replies by id, pushes out.
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { FlrError } from '../errors.js'
 import { encodeFrame, FrameDecoder } from '../protocol/frame.js'
 import type { Op, RequestBody } from '../protocol/messages.js'
 import { isPush, type OkReply, type Push, type WireError } from '../protocol/replies.js'
+import { openTransport } from './transport.js'
 
 /** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
 const MAX_REPLY = 16 * 1024 * 1024
@@ -57,21 +58,7 @@ export class Channel {
     onPush: PushHandler,
     onClose: (channel: Channel) => void,
   ): Promise<Channel> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true })
-      const timer = setTimeout(() => socket.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs)
-      socket.once('error', (err) => {
-        clearTimeout(timer)
-        // [SRV-1] the lease port is the LPF's and is bound only while an LPF is loaded: say so
-        const why = (err as NodeJS.ErrnoException).code ?? err.message
-        reject(new FlrError('CONNECTION_LOST', `cannot reach flr at ${host}:${port} (${why}): check that flr serve runs there with a valid LPF whose port is ${port}`))
-      })
-      socket.once('connect', () => {
-        clearTimeout(timer)
-        socket.removeAllListeners('error')
-        resolve(new Channel(socket, onPush, onClose))
-      })
-    })
+    return openTransport({ host, port, timeoutMs }).then((socket) => new Channel(socket, onPush, onClose))
   }
 
   get isOpen(): boolean {
