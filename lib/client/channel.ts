@@ -10,6 +10,8 @@ import { openTransport, type TransportOptions } from './transport.js'
 
 /** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
 const MAX_REPLY = 16 * 1024 * 1024
+/** how many deadlines a request may last while the server keeps answering other things */
+const SLOW_OP_FACTOR = 6
 
 interface Pending {
   resolve(reply: OkReply): void
@@ -98,14 +100,25 @@ export class Channel {
   }
 
   /**
-   * Sends one request; rejects CONNECTION_LOST if no answer comes within `timeoutMs`, and
-   * then closes the connection: a server that misses a deadline counts as gone ([HA-6]).
+   * Sends one request; rejects CONNECTION_LOST if no answer comes within `timeoutMs` while
+   * nothing else is heard from the server either (the probes, [HA-6]), and then closes the
+   * connection: a server that misses a deadline counts as gone. A server that answers its
+   * pings meanwhile is slow, not gone: the request waits on, up to SLOW_OP_FACTOR deadlines.
    */
   request<O extends Op>(op: O, body: RequestBody<O>, timeoutMs = this.opts.requestTimeoutMs): Promise<OkReply<O>> {
     if (this.closedError) return Promise.reject(this.closedError)
     const id = this.nextId++
+    const sentAt = performance.now()
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(`no answer to ${op} from ${this.address} within ${timeoutMs} ms`), timeoutMs)
+      const expire = (): void => {
+        const now = performance.now()
+        const heard = now - this.lastHeard
+        // the server answered something since (a ping, another reply) within the deadline: it is
+        // alive and this op is slow (auth hashes on purpose, a loaded host); wait on, up to a cap
+        if (heard < timeoutMs && now - sentAt < timeoutMs * SLOW_OP_FACTOR) timer = setTimeout(expire, timeoutMs - heard)
+        else this.fail(`no answer to ${op} from ${this.address} within ${timeoutMs} ms`)
+      }
+      let timer = setTimeout(expire, timeoutMs)
       // the reply to this id answers this op: its shape is the op's ([WIRE-2])
       this.pending.set(id, {
         resolve: (reply) => {

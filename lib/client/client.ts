@@ -280,6 +280,7 @@ export class FlrClient extends EventEmitter {
   }
 
   private async adopt(channel: Channel, hello: Hello, address: string): Promise<Channel> {
+    channel.startProbing()
     // admin state belongs to a connection: an admin client is admin again on the new one
     if (this.auth) await channel.request('auth', this.auth).catch(() => {})
     if (!channel.isOpen) throw channel.error
@@ -290,7 +291,6 @@ export class FlrClient extends EventEmitter {
     this.leaving = undefined
     // in-flight replies on the old connection still arrive; it closes once they have
     if (previous && previous !== channel) closeWhenIdle(previous)
-    channel.startProbing()
     this.emit('connected', this.hello)
     // [LEASE-4] [HA-6] resume every lease by its id on the new connection
     for (const lease of this.held) void lease.renewNow()
