@@ -6,7 +6,8 @@ import t, { type Test } from 'tap'
 import { once } from 'node:events'
 import { FlrClient } from '../../lib/client/client.js'
 import { isFlrError } from '../../lib/errors.js'
-import { dropLpf, freePort, makeDirs, servePacks, spawnServe, type ServeProcess } from '../helpers/server.js'
+import { makeDirs, servePacks, type ServeProcess } from '../helpers/server.js'
+import { serveNode, type Node } from './serve-node.js'
 import { RawPeer } from '../helpers/wire.js'
 import { eventually } from '../helpers/admin.js'
 import { helloAnswer, scriptedNode } from './scripted-node.js'
@@ -15,13 +16,8 @@ const PACKS = [{ name: 'station', limit: 1 }]
 const WAIT = () => ({ signal: AbortSignal.timeout(60_000) })
 
 /** A real `flr serve` child serving PACKS on a free port, ready for connections. */
-async function serve(t: Test): Promise<{ proc: ServeProcess; port: number; address: string }> {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs: PACKS })
-  const proc = spawnServe(t, dirs)
-  await proc.waitForLog(/listening for leases/, 60_000)
-  return { proc, port, address: `127.0.0.1:${port}` }
+function serve(t: Test): Promise<Node> {
+  return serveNode(t, makeDirs(t), PACKS)
 }
 
 /** SIGSTOP now; SIGCONT at teardown, before the kill, so that the child can exit. */
