@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { FlrClient } from '../../lib/client/client.js'
 import { freePort, makeDirs, type Dirs } from '../helpers/server.js'
-import { serveNode } from './serve-node.js'
+import { nodeDirs, serveNode } from './serve-node.js'
 import { RawPeer } from '../helpers/wire.js'
 
 const PACKS = [{ name: 'station', limit: 1 }]
@@ -25,8 +25,9 @@ function secondNode(first: Dirs): Dirs {
 }
 
 t.test('[HA-6] servers are tried in order: one that is down is skipped, the first that answers is used', async (t) => {
-  const up = await serveNode(t, makeDirs(t), PACKS)
-  const other = await serveNode(t, makeDirs(t), PACKS)
+  const dirs = nodeDirs(t, ['up', 'other'])
+  const up = await serveNode(t, dirs.up!, PACKS)
+  const other = await serveNode(t, dirs.other!, PACKS)
   const down = await freePort()
   const client = await FlrClient.connect({ servers: [`127.0.0.1:${down}`, up.address, other.address], client: 'app', connectTimeoutMs: 30_000 })
   t.teardown(() => client.close())
