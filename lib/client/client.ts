@@ -48,8 +48,8 @@ export interface LeaseOptions {
 
 /** SPEC HA-4: the standby's answer to an op only the leader serves; defined by the server side */
 const NOT_LEADER = 'NOT_LEADER' as ErrorCode
-/** how many times one request follows NOT_LEADER or a lost connection before it gives up (within its deadline too) */
-const MAX_HOPS = 8
+/** how many times one request follows NOT_LEADER or a lost connection before it gives up (its deadline comes first, as a rule) */
+const MAX_HOPS = 32
 /** ops that do no harm said twice: read-only, or idempotent ([LEASE-2] lease per holder and pack; renew; release) */
 const SAY_AGAIN: ReadonlySet<Op> = new Set<Op>(['lease', 'renew', 'release', 'status', 'ping', 'leases'])
 
@@ -118,6 +118,7 @@ export class FlrClient extends EventEmitter {
     const giveUpAt = performance.now() + timeoutMs
     let delay = this.opts.backoffMinMs ?? 100
     let resent = false
+    const namedLeaders = new Set<string>()
     for (let hop = 0; ; hop++) {
       const channel = await this.ready(giveUpAt)
       try {
@@ -136,12 +137,15 @@ export class FlrClient extends EventEmitter {
         }
         if (e.code !== NOT_LEADER) throw e
         const leader = typeof e.details.leader === 'string' && parseAddress(e.details.leader) ? e.details.leader : undefined
-        // no leader known (an election under way): wait a little before asking around again
-        if (!leader || leader === channel.address) {
+        // a leader named for the first time is gone to at once; none named (an election under
+        // way), or one named again that did not answer (it died and its term has not run out
+        // yet): wait a little before asking around again
+        if (!leader || leader === channel.address || namedLeaders.has(leader)) {
           if (performance.now() + delay > giveUpAt) throw e
           await sleep(delay)
           delay = Math.min(this.opts.backoffMaxMs ?? 2_000, delay * 2)
         }
+        if (leader) namedLeaders.add(leader)
         this.leave(channel, leader)
       }
     }
