@@ -76,7 +76,7 @@ export interface LpfSummary {
   hosts?: { hostId: string; port: number }[]
   /** [LPF-2] the longest grace period the LPF allows, ms (`graceMs` of status is what clients are told) */
   grace?: number
-  /** SHA-256 (hex) of the LPF file's bytes ([HA-8]: nodes serving different files differ here) */
+  /** SHA-256 (hex) of the LPF file's bytes (nodes of a cluster serving different files differ here) */
   digest?: string
   /** when this server applied it (ISO 8601) */
   loadedAt?: string

@@ -59,7 +59,7 @@ export interface KeeperOptions {
   graceMs?: number
 }
 
-/** [WIRE-7] the LPF in force as status shows it, with its hosts, grace and digest ([LPF-2], [HA-8]) */
+/** [WIRE-7] the LPF in force as status shows it, with its hosts, grace and digest ([LPF-2]; a cluster compares digests across nodes) */
 export function lpfSummary(plan: LicensePlan, loadedAt: string): LpfSummary {
   const { vendor, generated, expiration, hostId, port, grace, digest } = plan
   return { vendor, generated, expiration, hostId, port, hosts: plan.hosts.map((h) => ({ ...h })), grace, digest, loadedAt }

@@ -25,7 +25,7 @@ t.test('[HA-2] [LPF-7] flr sign of a cluster source writes one identical copy pe
   const c = terminal()
   t.equal(await run(['sign', file, '--key', KEY], c.io), 0)
   const copies = HOSTS.map((h) => readFileSync(join(dir, `${h}.lp`)))
-  t.ok(copies.every((b) => b.equals(copies[0]!)), 'the copies are identical (one digest across the cluster, [HA-8])')
+  t.ok(copies.every((b) => b.equals(copies[0]!)), 'the copies are identical (one digest across the cluster)')
   for (const [i, hostId] of HOSTS.entries()) {
     const path = join(dir, `${hostId}.lp`)
     const plan = loadLpf(readFileSync(path), { vendorKeys: [vendorPub], hostId, fileName: path })

@@ -43,7 +43,7 @@ t.test('[LPF-2] a --grace above the LPF\'s is ignored with a warning in the log 
   t.match(warnings[0], { level: 40, requestedGraceMs: 10 * DAY, lpfGraceMs: 3 * DAY })
 })
 
-t.test('[WIRE-7] [HA-8] status shows the LPF\'s digest (SHA-256 of the file), its hosts and grace; flr status prints them', async (t) => {
+t.test('[WIRE-7] status shows the LPF\'s digest (SHA-256 of the file), its hosts and grace; flr status prints them', async (t) => {
   const { port, dirs, daemon } = await servePacks(t, PACKS, { graceMs: DAY })
   const bytes = readFileSync(`${dirs.licenseDir}/${HOST_ID}.lp`)
   const digest = createHash('sha256').update(bytes).digest('hex')
