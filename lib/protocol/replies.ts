@@ -72,6 +72,8 @@ export interface LpfSummary {
   port: number
   /** when this server applied it (ISO 8601) */
   loadedAt?: string
+  /** [OBS-5] whole days until it expires (0 on the last day); absent when it never expires */
+  expiresInDays?: number
 }
 
 /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases. */

@@ -16,6 +16,7 @@ import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
+import { Observability } from './observability.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
@@ -75,6 +76,7 @@ export class Daemon {
   private readonly engine: SeatEngine
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
+  private readonly obs: Observability
   private http: HttpFront | undefined
   private watcher: LicenseWatcher | undefined
   private stopping: Promise<void> | undefined
@@ -90,9 +92,10 @@ export class Daemon {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
     const clock = cfg.clock ?? systemClock()
+    this.obs = new Observability({ clock, log: this.log })
     this.engine = new SeatEngine({
       clock,
-      store,
+      store: this.obs.metrics.timeWrites(store),
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)
@@ -121,6 +124,7 @@ export class Daemon {
         auth: (password) => this.admin.auth(password),
         reload: async () => ({ ...(await this.reload()) }),
         limits: this.cfg.connectionLimits,
+        requestDone: this.obs.requestDone,
       },
     })
     const { vendorKeys, hostId, licenseDir } = this.cfg
@@ -143,6 +147,7 @@ export class Daemon {
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
     })
+    this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status() })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
   }
@@ -183,6 +188,7 @@ export class Daemon {
       httpsPort: this.cfg.httpsPort,
       tls: this.cfg.tls,
       log: this.log,
+      wrap: (shim) => this.obs.http(shim),
       shim: {
         engine: this.engine,
         httpPack: this.cfg.httpPack,
@@ -190,6 +196,7 @@ export class Daemon {
         // [HTTP-1] why health answers 503 when no LPF is in force
         notServing: () => this.whyNotServing(),
         accessLog: this.accessLog,
+        expiresInDays: () => this.obs.expiresInDays(),
         version: { version: VERSION },
         log: this.log,
       },
@@ -199,6 +206,7 @@ export class Daemon {
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
+    this.obs.start()
   }
 
   get leasePort(): number | undefined {
@@ -260,6 +268,7 @@ export class Daemon {
               hostId: state.plan.hostId,
               port: state.plan.port,
               loadedAt: state.loadedAt,
+              ...(state.plan.expiresAt === null ? {} : { expiresInDays: this.obs.expiresInDays() }),
             },
           }
         : {}),
@@ -284,6 +293,7 @@ export class Daemon {
     this.tcp.stopAdmitting()
     // no more reloads or timers; a run in flight may still bind a listener: the front closes it below
     const keeperClosed = this.keeper.close()
+    this.obs.stop()
     await this.watcher?.close()
     await keeperClosed
     const closing = [this.tcp.close(), this.http?.close()]

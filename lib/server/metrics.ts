@@ -1,0 +1,227 @@
+// [OBS-1] The daemon's Prometheus metrics, made with prom-client on a registry of its own (two
+// daemons in one process, as in the tests, never share a series). What is true at an instant
+// (packs, serving, the LPF's expiry, connections, the leader) is read from the daemon when
+// scraped, in collect(): the lease path does nothing for them. What happens (grants, denials,
+// ends, request and commit durations) is counted where it happens, as an observer of the
+// engine, a timer around the store's writes, and a timer the fronts call per request.
+// No label carries a holder, a client or an address: only pack names (bounded by the LPF),
+// error codes, how a lease ended and the op.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { LeaseRecord, LeaseStore } from '../engine/types.js'
+import type { PackRow } from '../protocol/replies.js'
+import { VERSION } from '../version.js'
+
+/** What the scrape reads of the daemon, at scrape time only. */
+export interface MetricsSources {
+  packs(): readonly PackRow[]
+  /** leases are granted now: an LPF in force and a store that can write ([HTTP-1] health's 200) */
+  serving(): boolean
+  /** the LPF in force expires at (epoch ms); null when it never does, undefined with no LPF */
+  lpfExpiresAt(): number | null | undefined
+  /** open TCP lease connections */
+  connections(): number
+  /** [HA-*] the cluster role, when the daemon is in a cluster; undefined for a single node */
+  cluster?(): { leader: boolean; term?: string } | undefined
+}
+
+/** Every denial code the engine reports, so each pack's series start at 0 ([OBS-1] rate() needs a first sample). */
+const DENIAL_CODES: readonly DenialCode[] = ['PACK_EXHAUSTED', 'WAIT_TIMEOUT']
+const END_HOWS: readonly LeaseEndHow[] = ['released', 'expired', 'revoked', 'pack-removed']
+
+/**
+ * A request takes from well under a millisecond (a renew) to a minute (a lease that waits for a
+ * seat, [LEASE-5]); a commit is one fsync, from a millisecond to seconds on a struggling disk.
+ */
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+export type Transport = 'tcp' | 'http'
+
+// TEMP until wt-history's `engine: observer` commit is merged (shared-interfaces item 3)
+type LeaseEndHow = 'released' | 'expired' | 'revoked' | 'pack-removed'
+type DenialCode = 'PACK_EXHAUSTED' | 'WAIT_TIMEOUT'
+interface EngineObserver {
+  granted?(lease: LeaseRecord, at: number, waitedMs: number): void
+  ended?(lease: LeaseRecord, how: LeaseEndHow, at: number): void
+  denied?(denial: { pack: string; holder: string; code: DenialCode; waitedMs: number; at: number }): void
+}
+
+export class FlrMetrics {
+  readonly registry = new Registry()
+  private readonly grants: Counter<'pack'>
+  private readonly denials: Counter<'pack' | 'code'>
+  private readonly ends: Counter<'pack' | 'how'>
+  private readonly requests: Histogram<'op' | 'transport'>
+  private readonly commits: Histogram
+  /** one prom-client child per op and transport, made once: a label lookup per request costs more */
+  private readonly timers = new Map<string, { observe(seconds: number): void }>()
+  private sources: MetricsSources | undefined
+
+  constructor() {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry })
+    new Gauge({ name: 'flr_build_info', help: 'Always 1; the labels say which flr and Node run.', labelNames: ['version', 'node'], registers }).set(
+      { version: VERSION, node: process.version },
+      1,
+    )
+    this.grants = new Counter({ name: 'flr_grants_total', help: 'Leases granted, by pack.', labelNames: ['pack'], registers })
+    this.denials = new Counter({
+      name: 'flr_denials_total',
+      help: 'Lease requests turned away for want of a seat, by pack and code (PACK_EXHAUSTED, WAIT_TIMEOUT).',
+      labelNames: ['pack', 'code'],
+      registers,
+    })
+    this.ends = new Counter({
+      name: 'flr_lease_ends_total',
+      help: 'Leases ended, by pack and how (released, expired, revoked, pack-removed).',
+      labelNames: ['pack', 'how'],
+      registers,
+    })
+    this.requests = new Histogram({
+      name: 'flr_request_duration_seconds',
+      help: 'Time from a request read to its answer written, by op and transport (tcp, http); a lease that waits for a seat includes the wait.',
+      labelNames: ['op', 'transport'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    })
+    this.commits = new Histogram({
+      name: 'flr_store_commit_seconds',
+      help: 'Time from a lease store write (grant or end) issued to durable on disk.',
+      buckets: COMMIT_BUCKETS,
+      registers,
+    })
+    this.pointInTime(registers)
+  }
+
+  /** The daemon, read at each scrape; until it is given, the point-in-time gauges have no samples. */
+  watch(sources: MetricsSources): void {
+    this.sources = sources
+  }
+
+  /** The engine observer that counts grants, denials and ends ([OBS-1]). */
+  readonly observer: EngineObserver = {
+    granted: (lease: LeaseRecord) => this.grants.inc({ pack: lease.pack }),
+    ended: (lease: LeaseRecord, how: LeaseEndHow) => this.ends.inc({ pack: lease.pack, how }),
+    denied: (denial: { pack: string; code: DenialCode }) => this.denials.inc({ pack: denial.pack, code: denial.code }),
+  }
+
+  /** [OBS-1] a request of `op` answered, `started` being performance.now() when it was read. */
+  requestDone(transport: Transport, op: string, started: number): void {
+    const key = `${transport} ${op}`
+    let timer = this.timers.get(key)
+    if (!timer) this.timers.set(key, (timer = this.requests.labels({ op, transport })))
+    timer.observe((performance.now() - started) / 1000)
+  }
+
+  /**
+   * [OBS-1] flr_store_commit_seconds: every put and remove of `store` timed from issue to
+   * durable. The store's own methods are wrapped on the instance, so everything else it offers
+   * (health, faults, history) stays as it is, with its private state.
+   */
+  timeWrites<S extends LeaseStore>(store: S): S {
+    const put = store.put.bind(store)
+    const remove = store.remove.bind(store)
+    const timed = (write: Promise<void>, started: number): Promise<void> => {
+      // a failed write is not a commit: it is seen in the store's fault and the log
+      write.then(() => this.commits.observe((performance.now() - started) / 1000), () => {})
+      return write
+    }
+    store.put = (record) => timed(put(record), performance.now())
+    store.remove = (lease) => timed(remove(lease), performance.now())
+    return store
+  }
+
+  /** The scrape: the text format, and its content type. */
+  async scrape(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() }
+  }
+
+  /** Gauges whose collect() reads the daemon: the lease path never touches them. */
+  private pointInTime(registers: Registry[]): void {
+    const self = this
+    new Gauge({
+      name: 'flr_serving',
+      help: '1 while leases are granted (an LPF in force and a store that can write), else 0.',
+      registers,
+      collect() {
+        if (self.sources) this.set(self.sources.serving() ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'flr_lpf_expiry_timestamp_seconds',
+      help: 'When the LPF in force expires (Unix time); absent when no LPF is loaded or it never expires.',
+      registers,
+      collect() {
+        this.reset()
+        const at = self.sources?.lpfExpiresAt()
+        if (typeof at === 'number') this.set(at / 1000)
+      },
+    })
+    new Gauge({
+      name: 'flr_connections',
+      help: 'Open TCP lease connections.',
+      registers,
+      collect() {
+        if (self.sources) this.set(self.sources.connections())
+      },
+    })
+    this.packGauges(registers)
+    this.clusterGauges(registers)
+  }
+
+  /** Per pack; a pack gone from the LPF leaves the gauges at the next scrape. Reading the packs once per scrape serves all three. */
+  private packGauges(registers: Registry[]): void {
+    const self = this
+    let rows: readonly PackRow[] = []
+    const limit = new Gauge({
+      name: 'flr_pack_limit',
+      help: 'Seats the LPF gives the pack.',
+      labelNames: ['pack'],
+      registers,
+      collect() {
+        rows = self.sources?.packs() ?? []
+        fill(this, rows, (row) => row.limit)
+        // every pack in force has its counters' series, at 0 until something happens
+        for (const { name: pack } of rows) {
+          self.grants.inc({ pack }, 0)
+          for (const code of DENIAL_CODES) self.denials.inc({ pack, code }, 0)
+          for (const how of END_HOWS) self.ends.inc({ pack, how }, 0)
+        }
+      },
+    })
+    // prom-client collects the metrics in the order they were registered: the limit's collect() has read `rows`
+    new Gauge({ name: 'flr_pack_in_use', help: 'Seats of the pack held now.', labelNames: ['pack'], registers, collect() { fill(this, rows, (row) => row.inUse) } })
+    new Gauge({ name: 'flr_pack_waiting', help: 'Lease requests waiting for a seat of the pack now.', labelNames: ['pack'], registers, collect() { fill(this, rows, (row) => row.waiting) } })
+    void limit
+  }
+
+  /** [HA-*] only in a cluster: a single node has no leader to count. */
+  private clusterGauges(registers: Registry[]): void {
+    const self = this
+    new Gauge({
+      name: 'flr_leader',
+      help: 'In a cluster: 1 while this node leads (grants leases), else 0. Absent on a single node.',
+      registers,
+      collect() {
+        this.reset()
+        const role = self.sources?.cluster?.()
+        if (role) this.set(role.leader ? 1 : 0)
+      },
+    })
+    new Gauge({
+      name: 'flr_leader_term',
+      help: 'In a cluster: the leadership term this node knows (it grows with every change of leader). Absent on a single node.',
+      registers,
+      collect() {
+        this.reset()
+        const term = self.sources?.cluster?.()?.term
+        if (term !== undefined && Number.isFinite(Number(term))) this.set(Number(term))
+      },
+    })
+  }
+}
+
+function fill(gauge: Gauge<'pack'>, rows: readonly PackRow[], value: (row: PackRow) => number): void {
+  gauge.reset()
+  for (const row of rows) gauge.set({ pack: row.name }, value(row))
+}
