@@ -8,7 +8,7 @@
 //
 // Why this file is over ~300 lines (issue 12): what could stand alone has moved out (the plan
 // diff, plan-diff.ts; the store calls, write-through.ts; refusals, refusals.ts; lease ids,
-// lease-id.ts). What is left is one state (packs in force, holders, pending grants, expiry
+// lease-id.ts; callbacks after a decision, notices.ts). What is left is one state (packs in force, holders, pending grants, expiry
 // queue, restored leases aside) that every path changes synchronously inside one call, so
 // that [LEASE-1] no over-grant holds by construction; spread over files, that invariant would
 // have no one place to be read and checked.
@@ -25,6 +25,7 @@ import { exhausted, leaseUnknown, notServing, packUnknown, waitTimeout } from '.
 import type { Clock } from '../util/clock.js'
 import type { LeaseRecord, LeaseStore } from './types.js'
 import { Waiter, type Reply } from './waiters.js'
+import { Notices, type Revocation } from './notices.js'
 import { WriteThrough } from './write-through.js'
 import { MAX_WAIT_MS } from '../protocol/fields.js'
 
@@ -47,15 +48,13 @@ export interface EngineOptions {
   onStoreError?: (error: unknown, op: 'put' | 'remove', lease: string) => void
 }
 
-type Revocation = [Lease, RevokeReason]
-
 export class SeatEngine {
   readonly ttlMs: number
   private readonly clock: Clock
   /** every store call goes through it, in decision order ([LEASE-8]) */
   private readonly store: WriteThrough
   private readonly newLeaseId: () => string
-  private readonly onRevoked: (lease: Lease, reason: RevokeReason) => void
+  private readonly notices: Notices
   private readonly expiry: ExpiryQueue
   private packsInForce = new Map<string, PackSeats>()
   private readonly pendingIds = new Set<string>()
@@ -72,7 +71,7 @@ export class SeatEngine {
     this.clock = opts.clock
     this.store = new WriteThrough(opts.store, opts.onStoreError ?? (() => {}))
     this.newLeaseId = opts.newLeaseId ?? randomLeaseId
-    this.onRevoked = opts.onRevoked ?? (() => {})
+    this.notices = new Notices(opts.onRevoked ?? (() => {}))
     this.expiry = new ExpiryQueue(this.clock, this.ttlMs, () => this.expireDue())
   }
 
@@ -96,7 +95,7 @@ export class SeatEngine {
     // restored leases take their seats before any waiter: they were acknowledged first
     this.settleAside(true, revoked)
     for (const pack of next.values()) this.drain(pack)
-    this.notify(revoked)
+    this.notices.revoked(revoked)
   }
 
   /** [SRV-3]/[SRV-6]: revoke every lease, fail every waiter, refuse leases until applyPlan. */
@@ -114,7 +113,7 @@ export class SeatEngine {
       this.aside.clear()
     }
     this.isServing = false
-    this.notify(revoked)
+    this.notices.revoked(revoked)
   }
 
   /**
@@ -167,7 +166,7 @@ export class SeatEngine {
   /** [WIRE-8] admin revoke: a release that also tells the lease's connection. */
   async revoke(leaseId: string): Promise<void> {
     const [entry, durable] = this.free(leaseId)
-    this.notify([[entry.snapshot(), 'admin']])
+    this.notices.revoked([[entry.snapshot(), 'admin']])
     return durable
   }
 
@@ -414,19 +413,6 @@ export class SeatEngine {
       if (!this.knows(id)) return id
     }
     throw new Error('newLeaseId returned an id already in use three times in a row')
-  }
-
-  /** Callbacks run once the engine's state is whole; the first one that throws is rethrown after all ran. */
-  private notify(revoked: readonly Revocation[]): void {
-    let failure: { error: unknown } | undefined
-    for (const [lease, reason] of revoked) {
-      try {
-        this.onRevoked(lease, reason)
-      } catch (error) {
-        failure ??= { error }
-      }
-    }
-    if (failure) throw failure.error
   }
 }
 
