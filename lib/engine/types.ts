@@ -14,6 +14,33 @@ export interface LeaseRecord {
   readonly grantedAt: number
 }
 
+/** How a lease ended ([OBS-2]): given back, not renewed in time, taken away, or its pack left the license in force. */
+export type LeaseEndHow = 'released' | 'expired' | 'revoked' | 'pack-removed'
+
+/** The refusals that count as a denial ([OBS-2], [OBS-3]): no seat now, or none within the wait. */
+export type DenialCode = 'PACK_EXHAUSTED' | 'WAIT_TIMEOUT'
+
+export interface Denial {
+  readonly pack: string
+  readonly holder: string
+  readonly code: DenialCode
+  readonly waitedMs: number
+  /** epoch ms */
+  readonly at: number
+}
+
+/**
+ * Told of the engine's decisions once they are made ([OBS-1] counts, [OBS-2] history): a grant
+ * once it is acknowledged durable, the end of an acknowledged lease, a denial. An observer
+ * cannot change a decision: one that throws is ignored. Every method is optional.
+ */
+export interface EngineObserver {
+  /** `waitedMs`: how long the request waited in the queue for its seat (0: a free seat at once) */
+  granted?(lease: LeaseRecord, at: number, waitedMs: number): void
+  ended?(lease: LeaseRecord, how: LeaseEndHow, at: number): void
+  denied?(denial: Denial): void
+}
+
 /** The engine's view of durability. Each promise resolves once the write is durable. */
 export interface LeaseStore {
   /** [LEASE-7] durable before the grant is acknowledged */
