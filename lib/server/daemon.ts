@@ -96,6 +96,7 @@ export class Daemon {
     this.engine = new SeatEngine({
       clock,
       store: this.obs.metrics.timeWrites(store),
+      observers: [this.obs.metrics.observer],
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)

@@ -7,7 +7,7 @@
 // No label carries a holder, a client or an address: only pack names (bounded by the LPF),
 // error codes, how a lease ended and the op.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { LeaseRecord, LeaseStore } from '../engine/types.js'
+import type { Denial, DenialCode, EngineObserver, LeaseEndHow, LeaseRecord, LeaseStore } from '../engine/types.js'
 import type { PackRow } from '../protocol/replies.js'
 import { VERSION } from '../version.js'
 
@@ -37,14 +37,6 @@ const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 export type Transport = 'tcp' | 'http'
 
-// TEMP until wt-history's `engine: observer` commit is merged (shared-interfaces item 3)
-type LeaseEndHow = 'released' | 'expired' | 'revoked' | 'pack-removed'
-type DenialCode = 'PACK_EXHAUSTED' | 'WAIT_TIMEOUT'
-interface EngineObserver {
-  granted?(lease: LeaseRecord, at: number, waitedMs: number): void
-  ended?(lease: LeaseRecord, how: LeaseEndHow, at: number): void
-  denied?(denial: { pack: string; holder: string; code: DenialCode; waitedMs: number; at: number }): void
-}
 
 export class FlrMetrics {
   readonly registry = new Registry()
@@ -56,15 +48,29 @@ export class FlrMetrics {
   /** one prom-client child per op and transport, made once: a label lookup per request costs more */
   private readonly timers = new Map<string, { observe(seconds: number): void }>()
   private sources: MetricsSources | undefined
+  /** the packs as read by the scrape in progress: one read serves every per-pack metric */
+  private rows: readonly PackRow[] = []
 
   constructor() {
     const registers = [this.registry]
+    const self = this
     collectDefaultMetrics({ register: this.registry })
     new Gauge({ name: 'flr_build_info', help: 'Always 1; the labels say which flr and Node run.', labelNames: ['version', 'node'], registers }).set(
       { version: VERSION, node: process.version },
       1,
     )
-    this.grants = new Counter({ name: 'flr_grants_total', help: 'Leases granted, by pack.', labelNames: ['pack'], registers })
+    this.grants = new Counter({
+      name: 'flr_grants_total',
+      help: 'Leases granted, by pack.',
+      labelNames: ['pack'],
+      registers,
+      // the first per-pack metric a scrape collects (prom-client collects in the order of
+      // registration, each collect() before the next): it reads the packs for all of them
+      collect() {
+        self.rows = self.sources?.packs() ?? []
+        self.zeroCounters()
+      },
+    })
     this.denials = new Counter({
       name: 'flr_denials_total',
       help: 'Lease requests turned away for want of a seat, by pack and code (PACK_EXHAUSTED, WAIT_TIMEOUT).',
@@ -102,7 +108,7 @@ export class FlrMetrics {
   readonly observer: EngineObserver = {
     granted: (lease: LeaseRecord) => this.grants.inc({ pack: lease.pack }),
     ended: (lease: LeaseRecord, how: LeaseEndHow) => this.ends.inc({ pack: lease.pack, how }),
-    denied: (denial: { pack: string; code: DenialCode }) => this.denials.inc({ pack: denial.pack, code: denial.code }),
+    denied: (denial: Denial) => this.denials.inc({ pack: denial.pack, code: denial.code }),
   }
 
   /** [OBS-1] a request of `op` answered, `started` being performance.now() when it was read. */
@@ -119,21 +125,30 @@ export class FlrMetrics {
    * (health, faults, history) stays as it is, with its private state.
    */
   timeWrites<S extends LeaseStore>(store: S): S {
-    const put = store.put.bind(store)
-    const remove = store.remove.bind(store)
-    const timed = (write: Promise<void>, started: number): Promise<void> => {
+    const timed = <A extends unknown[]>(write: (...args: A) => Promise<void>) => (...args: A): Promise<void> => {
+      const started = performance.now()
+      const durable = write(...args)
       // a failed write is not a commit: it is seen in the store's fault and the log
-      write.then(() => this.commits.observe((performance.now() - started) / 1000), () => {})
-      return write
+      durable.then(() => this.commits.observe((performance.now() - started) / 1000), () => {})
+      return durable
     }
-    store.put = (record) => timed(put(record), performance.now())
-    store.remove = (lease) => timed(remove(lease), performance.now())
+    store.put = timed(store.put.bind(store))
+    store.remove = timed(store.remove.bind(store))
     return store
   }
 
   /** The scrape: the text format, and its content type. */
   async scrape(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() }
+  }
+
+  /** Every pack in force has its counters' series from the start, at 0: rate() and increase() need a first sample. */
+  private zeroCounters(): void {
+    for (const { name: pack } of this.rows) {
+      this.grants.inc({ pack }, 0)
+      for (const code of DENIAL_CODES) this.denials.inc({ pack, code }, 0)
+      for (const how of END_HOWS) this.ends.inc({ pack, how }, 0)
+    }
   }
 
   /** Gauges whose collect() reads the daemon: the lease path never touches them. */
@@ -152,7 +167,8 @@ export class FlrMetrics {
       help: 'When the LPF in force expires (Unix time); absent when no LPF is loaded or it never expires.',
       registers,
       collect() {
-        this.reset()
+        // remove(), not reset(): a gauge without labels reset to 0 would say "expired in 1970"
+        this.remove()
         const at = self.sources?.lpfExpiresAt()
         if (typeof at === 'number') this.set(at / 1000)
       },
@@ -169,30 +185,23 @@ export class FlrMetrics {
     this.clusterGauges(registers)
   }
 
-  /** Per pack; a pack gone from the LPF leaves the gauges at the next scrape. Reading the packs once per scrape serves all three. */
+  /** Per pack, from the rows the grants counter's collect() read; a pack gone from the LPF leaves them at the next scrape. */
   private packGauges(registers: Registry[]): void {
     const self = this
-    let rows: readonly PackRow[] = []
-    const limit = new Gauge({
-      name: 'flr_pack_limit',
-      help: 'Seats the LPF gives the pack.',
-      labelNames: ['pack'],
-      registers,
-      collect() {
-        rows = self.sources?.packs() ?? []
-        fill(this, rows, (row) => row.limit)
-        // every pack in force has its counters' series, at 0 until something happens
-        for (const { name: pack } of rows) {
-          self.grants.inc({ pack }, 0)
-          for (const code of DENIAL_CODES) self.denials.inc({ pack, code }, 0)
-          for (const how of END_HOWS) self.ends.inc({ pack, how }, 0)
-        }
-      },
-    })
-    // prom-client collects the metrics in the order they were registered: the limit's collect() has read `rows`
-    new Gauge({ name: 'flr_pack_in_use', help: 'Seats of the pack held now.', labelNames: ['pack'], registers, collect() { fill(this, rows, (row) => row.inUse) } })
-    new Gauge({ name: 'flr_pack_waiting', help: 'Lease requests waiting for a seat of the pack now.', labelNames: ['pack'], registers, collect() { fill(this, rows, (row) => row.waiting) } })
-    void limit
+    const perPack = (name: string, help: string, value: (row: PackRow) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['pack'],
+        registers,
+        collect() {
+          this.reset()
+          for (const row of self.rows) this.set({ pack: row.name }, value(row))
+        },
+      })
+    perPack('flr_pack_limit', 'Seats the LPF gives the pack.', (row) => row.limit)
+    perPack('flr_pack_in_use', 'Seats of the pack held now.', (row) => row.inUse)
+    perPack('flr_pack_waiting', 'Lease requests waiting for a seat of the pack now.', (row) => row.waiting)
   }
 
   /** [HA-*] only in a cluster: a single node has no leader to count. */
@@ -203,7 +212,7 @@ export class FlrMetrics {
       help: 'In a cluster: 1 while this node leads (grants leases), else 0. Absent on a single node.',
       registers,
       collect() {
-        this.reset()
+        this.remove()
         const role = self.sources?.cluster?.()
         if (role) this.set(role.leader ? 1 : 0)
       },
@@ -213,15 +222,10 @@ export class FlrMetrics {
       help: 'In a cluster: the leadership term this node knows (it grows with every change of leader). Absent on a single node.',
       registers,
       collect() {
-        this.reset()
+        this.remove()
         const term = self.sources?.cluster?.()?.term
         if (term !== undefined && Number.isFinite(Number(term))) this.set(Number(term))
       },
     })
   }
-}
-
-function fill(gauge: Gauge<'pack'>, rows: readonly PackRow[], value: (row: PackRow) => number): void {
-  gauge.reset()
-  for (const row of rows) gauge.set({ pack: row.name }, value(row))
 }

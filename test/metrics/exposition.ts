@@ -111,10 +111,11 @@ function unescape(raw: string, quoted: boolean, where: string): string {
   })
 }
 
+/** A value as Prometheus reads it (Go's strconv.ParseFloat): NaN and Inf in any case; prom-client writes `Nan`. */
 function readValue(text: string, where: string): number {
-  if (text === '+Inf') return Infinity
-  if (text === '-Inf') return -Infinity
-  if (text === 'NaN') return NaN
+  if (/^nan$/i.test(text)) return NaN
+  const inf = /^([-+]?)inf(inity)?$/i.exec(text)
+  if (inf) return inf[1] === '-' ? -Infinity : Infinity
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new Error(`${where}: bad value ${text}`)
   return Number(text)
 }

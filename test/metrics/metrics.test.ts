@@ -143,6 +143,13 @@ t.test('[OBS-1] promtool check metrics accepts a real scrape', { skip: hasPromto
   await peer.call('lease', { pack: 'station', holder: 'alice' })
   const { text } = await scrape(daemon.httpPort!)
   const { code, output } = await promtool(['check', 'metrics'], text)
-  t.equal(code, 0, `promtool check metrics: ${output.trim() || 'no complaint'}`)
-  t.equal(output.trim(), '', 'no lint warning either')
+  // 0: clean; 3: lint complaints only (1 would be a text that does not parse)
+  t.ok(code === 0 || code === 3, `promtool parses the scrape (exit ${code}): ${output.trim() || 'no complaint'}`)
+  const complaints = output.trim().split('\n').filter(Boolean)
+  // prom-client's own Node gauges are named *_total (prom-client 15): its naming, not flr's
+  const ours = complaints.filter((line) => !PROM_CLIENT_NAMES.some((name) => line.startsWith(`${name} `)))
+  t.same(ours, [], 'no complaint about any metric flr names')
 })
+
+/** Default metrics of prom-client that promtool's lint objects to (gauges ending in _total). */
+const PROM_CLIENT_NAMES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
