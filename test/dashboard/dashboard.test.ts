@@ -108,6 +108,8 @@ t.test('[OBS-4] on a phone: one column, nothing wider than the screen', { skip }
   const lefts = await page.$$eval('main > section', (s) => s.map((e) => Math.round(e.getBoundingClientRect().left)))
   t.equal(new Set(lefts).size, 1, 'the cards stack in one column')
   t.equal((await tableRows(page)).length, PACKS.length, 'every pack')
+  const rightmost = await page.$$eval('#packs td.waiting', (tds) => Math.max(...tds.map((td) => td.getBoundingClientRect().right)))
+  t.ok(rightmost <= widths.screen, `every pack's numbers in view without scrolling (${Math.round(rightmost)} ≤ ${widths.screen})`)
   t.same(errors, [])
 })
 
