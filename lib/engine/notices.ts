@@ -3,6 +3,7 @@
 // that telling reads apart from deciding. Every callback runs once the engine's state is
 // whole, so a callback that reads the engine sees the decision done.
 import type { Lease, RevokeReason } from './contract.js'
+import type { PackSeats } from './pack-seats.js'
 import type { Denial, EngineObserver, LeaseEndHow, LeaseRecord } from './types.js'
 
 export type Revocation = [Lease, RevokeReason]
@@ -43,6 +44,16 @@ export class Notices {
     for (const observer of this.observers) {
       try {
         observer.denied?.(denial)
+      } catch {}
+    }
+  }
+
+  /** [OBS-3] the limits in force, each time they are set */
+  planned(packs: Iterable<PackSeats>, at: number): void {
+    const limits = [...packs].map((pack) => ({ pack: pack.name, limit: pack.limit }))
+    for (const observer of this.observers) {
+      try {
+        observer.planned?.(limits, at)
       } catch {}
     }
   }
