@@ -85,9 +85,9 @@ export class LmdbHistory implements LeaseHistory {
     )
   }
 
-  async events(from: number, to: number): Promise<HistoryEvent[]> {
+  async events(from: number, to: number, limit?: number): Promise<HistoryEvent[]> {
     const found: HistoryEvent[] = []
-    for (const { key, value } of this.#tables.events.getRange({ start: [from], end: [to] })) {
+    for (const { key, value } of this.#tables.events.getRange({ start: [from], end: [to], limit })) {
       const event = eventOf(key[0], value)
       if (event) found.push(event)
     }
