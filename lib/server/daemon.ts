@@ -19,6 +19,7 @@ import { LicenseKeeper } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
+import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -53,6 +54,8 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** [OBS-2] --history-days: how long the usage history is kept (default 400) */
+  historyDays?: number
 }
 
 const DEFAULTS = {
@@ -73,6 +76,7 @@ export class Daemon {
   private readonly cfg: DaemonConfig & typeof DEFAULTS
   private readonly log: Logger
   private readonly engine: SeatEngine
+  private readonly usage: Usage
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
   private http: HttpFront | undefined
@@ -90,9 +94,11 @@ export class Daemon {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
     const clock = cfg.clock ?? systemClock()
+    this.usage = usageFor(store, clock, cfg.historyDays, this.log)
     this.engine = new SeatEngine({
       clock,
       store,
+      observers: this.usage.observers,
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)
@@ -120,6 +126,7 @@ export class Daemon {
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
         reload: async () => ({ ...(await this.reload()) }),
+        report: this.usage.wire,
         limits: this.cfg.connectionLimits,
       },
     })
@@ -190,12 +197,14 @@ export class Daemon {
         // [HTTP-1] why health answers 503 when no LPF is in force
         notServing: () => this.whyNotServing(),
         accessLog: this.accessLog,
+        routes: this.usage.routes,
         version: { version: VERSION },
         log: this.log,
       },
     })
     this.watcher = watchLicenseDir(this.cfg.licenseDir, `${this.cfg.hostId}.lp`, () => void this.reload(), this.log)
     await this.watcher.ready
+    this.usage.start()
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
@@ -290,6 +299,7 @@ export class Daemon {
     this.engine.close()
     await Promise.all(closing)
     await this.accessLog.close()
+    await this.usage.close()
     await this.store.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')
