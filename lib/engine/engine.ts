@@ -46,7 +46,7 @@ export interface EngineOptions {
   onRevoked?: (lease: Lease, reason: RevokeReason) => void
   /** a store write nobody awaits failed (expiry, revoke, cleanup); the server logs it */
   onStoreError?: (error: unknown, op: 'put' | 'remove', lease: string) => void
-  /** [OBS-1] [OBS-2] told of every grant (once durable), end of a lease and denial */
+  /** metrics, [OBS-2] history: told of every grant (once durable), end of a lease and denial */
   observers?: EngineObserver[]
 }
 
@@ -94,6 +94,7 @@ export class SeatEngine {
     for (const pack of removed) this.dropPack(pack, 'pack-removed', packUnknown(pack.name), revoked)
     this.packsInForce = next
     this.isServing = true
+    this.notices.planned(next.values(), this.clock.now())
     // restored leases take their seats before any waiter: they were acknowledged first
     this.settleAside(true, revoked)
     for (const pack of next.values()) this.drain(pack)
@@ -109,13 +110,13 @@ export class SeatEngine {
     // restored leases still aside are leases too, once serving; before that, they wait for a plan
     if (this.isServing) {
       for (const entry of this.aside.values()) {
-        this.store.removeQuietly(entry.lease)
-        this.notices.ended(entry, endOf(reason), this.clock.now())
+        this.end(entry, endOf(reason))
         revoked.push([entry.snapshot(), reason])
       }
       this.aside.clear()
     }
     this.isServing = false
+    this.notices.planned([], this.clock.now())
     this.notices.revoked(revoked)
   }
 
@@ -239,7 +240,7 @@ export class SeatEngine {
       return
     }
     this.expiry.touch(entry)
-    reply.resolve(this.grantOf(pack, entry))
+    reply.resolve(pack.grantOf(entry, this.ttlMs))
   }
 
   private grant(pack: PackSeats, req: LeaseRequest, reply: Reply, waitedMs = 0): void {
@@ -252,7 +253,7 @@ export class SeatEngine {
     pack.holders.set(entry.holder, entry)
     this.pendingIds.add(entry.lease)
     for (const waiter of pack.waiters.takeHolder(entry.holder)) this.join(pack, entry, waiter.request, waiter.reply)
-    this.store.put(entry).then(
+    this.store.put(entry, entry.waitedMs).then(
       () => this.acknowledge(entry),
       (error: unknown) => this.putFailed(entry, error),
     )
@@ -267,7 +268,7 @@ export class SeatEngine {
     entry.replies = undefined
     entry.state = 'live'
     this.expiry.touch(entry)
-    for (const reply of replies) reply.resolve(this.grantOf(pack, entry))
+    for (const reply of replies) reply.resolve(pack.grantOf(entry, this.ttlMs))
     this.notices.granted(entry, this.clock.now(), entry.waitedMs)
   }
 
@@ -275,7 +276,7 @@ export class SeatEngine {
     if (entry.state !== 'pending') return
     const pack = this.packOf(entry)
     // a put whose acknowledgement was lost may still have landed: never restore a lease nobody was given
-    this.cancelPending(pack, entry, error)
+    this.cancelPending(pack, entry, error, 'revoked')
     this.drain(pack)
   }
 
@@ -319,7 +320,7 @@ export class SeatEngine {
     const pack = this.packOf(entry)
     this.expiry.delete(entry)
     this.forget(pack, entry)
-    const durable = this.store.remove(entry.lease)
+    const durable = this.store.remove(entry, how, this.clock.now())
     this.notices.ended(entry, how, this.clock.now())
     this.drain(pack)
     return [entry, durable]
@@ -333,8 +334,7 @@ export class SeatEngine {
     for (const entry of due) {
       const pack = this.packOf(entry)
       this.forget(pack, entry)
-      this.store.removeQuietly(entry.lease)
-      this.notices.ended(entry, 'expired', this.clock.now())
+      this.end(entry, 'expired')
       freed.add(pack)
     }
     for (const pack of freed) this.drain(pack)
@@ -344,23 +344,30 @@ export class SeatEngine {
     for (const waiter of pack.waiters.takeAll()) waiter.reply.reject(refusal)
     for (const entry of [...pack.holders.values()]) {
       if (entry.state === 'pending') {
-        this.cancelPending(pack, entry, refusal)
+        this.cancelPending(pack, entry, refusal, endOf(reason))
         continue
       }
       this.expiry.delete(entry)
       this.forget(pack, entry)
-      this.store.removeQuietly(entry.lease)
-      this.notices.ended(entry, endOf(reason), this.clock.now())
+      this.end(entry, endOf(reason))
       revoked.push([entry.snapshot(), reason])
     }
   }
 
-  private cancelPending(pack: PackSeats, entry: LeaseEntry, error: unknown): void {
+  /** [OBS-2] `how`: a put that failed may still have landed, and its grant with it: the history ends it too */
+  private cancelPending(pack: PackSeats, entry: LeaseEntry, error: unknown, how: LeaseEndHow): void {
     const replies = entry.replies ?? []
     entry.replies = undefined
     this.forget(pack, entry)
-    this.store.removeQuietly(entry.lease)
+    this.store.removeQuietly(entry, how, this.clock.now())
     for (const reply of replies) reply.reject(error)
+  }
+
+  /** [OBS-2] an acknowledged lease ends: its removal carries how, and the observers are told */
+  private end(entry: LeaseEntry, how: LeaseEndHow): void {
+    const now = this.clock.now()
+    this.store.removeQuietly(entry, how, now)
+    this.notices.ended(entry, how, now)
   }
 
   private forget(pack: PackSeats, entry: LeaseEntry): void {
@@ -389,8 +396,7 @@ export class SeatEngine {
         this.expiry.touch(entry, now)
         continue
       }
-      this.store.removeQuietly(entry.lease)
-      this.notices.ended(entry, pack ? 'revoked' : 'pack-removed', now)
+      this.end(entry, pack ? 'revoked' : 'pack-removed')
       if (!pack) revoked.push([entry.snapshot(), 'pack-removed'])
     }
     if (final) this.aside.clear()
@@ -401,20 +407,6 @@ export class SeatEngine {
   private packOf(entry: LeaseEntry): PackSeats {
     // every pending or live entry's pack is in force: dropping a pack frees its entries first
     return this.packsInForce.get(entry.pack)!
-  }
-
-  private grantOf(pack: PackSeats, entry: LeaseEntry): Grant {
-    return {
-      lease: entry.lease,
-      pack: pack.name,
-      holder: entry.holder,
-      expiresAt: entry.expiresAt,
-      ttlMs: this.ttlMs,
-      limit: pack.limit,
-      inUse: pack.inUse,
-      // [LEASE-6] every lease answer carries the pack's licenses
-      licenses: pack.licenses,
-    }
   }
 
   /** [OBS-2] a refusal for want of a seat (not one of a pack that is not there) */

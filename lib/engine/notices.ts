@@ -1,8 +1,9 @@
 // What the engine tells the world after a decision: `revoked` pushes to a lease's connection
-// ([WIRE-9]) and its observers ([OBS-1] metrics, [OBS-2] history). Split from engine.ts so
+// ([WIRE-9]) and its observers (metrics, [OBS-2] history). Split from engine.ts so
 // that telling reads apart from deciding. Every callback runs once the engine's state is
 // whole, so a callback that reads the engine sees the decision done.
 import type { Lease, RevokeReason } from './contract.js'
+import type { PackSeats } from './pack-seats.js'
 import type { Denial, EngineObserver, LeaseEndHow, LeaseRecord } from './types.js'
 
 export type Revocation = [Lease, RevokeReason]
@@ -22,7 +23,7 @@ export class Notices {
     this.observers = observers ?? []
   }
 
-  /** [OBS-1] [OBS-2] an observer cannot undo or break a decision: one that throws is ignored. */
+  /** [OBS-2] an observer cannot undo or break a decision: one that throws is ignored. */
   granted(lease: LeaseRecord, at: number, waitedMs: number): void {
     for (const observer of this.observers) {
       try {
@@ -43,6 +44,16 @@ export class Notices {
     for (const observer of this.observers) {
       try {
         observer.denied?.(denial)
+      } catch {}
+    }
+  }
+
+  /** [OBS-3] the limits in force, each time they are set */
+  planned(packs: Iterable<PackSeats>, at: number): void {
+    const limits = [...packs].map((pack) => ({ pack: pack.name, limit: pack.limit }))
+    for (const observer of this.observers) {
+      try {
+        observer.planned?.(limits, at)
       } catch {}
     }
   }

@@ -120,6 +120,14 @@ export interface ReloadAnswer {
   settling?: boolean
 }
 
+/** [OBS-3] the report (lib/report/report.ts, holders.ts): rows per pack and period, or per pack and holder */
+export interface ReportAnswer {
+  from: string
+  to: string
+  by: 'hour' | 'day' | 'month' | 'holder'
+  rows: Record<string, unknown>[]
+}
+
 /** release, ping, auth, revoke: nothing besides id and ok. */
 export type EmptyAnswer = Record<never, never>
 
@@ -135,6 +143,7 @@ export interface Answers {
   leases: LeasesAnswer
   revoke: EmptyAnswer
   reload: ReloadAnswer
+  report: ReportAnswer
 }
 
 export type Answer<O extends Op = Op> = Answers[O]

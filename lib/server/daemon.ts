@@ -20,6 +20,7 @@ import { Observability } from './observability.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
+import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -54,6 +55,8 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** [OBS-2] --history-days: how long the usage history is kept (default 400) */
+  historyDays?: number
 }
 
 const DEFAULTS = {
@@ -74,6 +77,7 @@ export class Daemon {
   private readonly cfg: DaemonConfig & typeof DEFAULTS
   private readonly log: Logger
   private readonly engine: SeatEngine
+  private readonly usage: Usage
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
   private readonly obs: Observability
@@ -93,10 +97,11 @@ export class Daemon {
     this.log = cfg.log
     const clock = cfg.clock ?? systemClock()
     this.obs = new Observability({ clock, log: this.log })
+    this.usage = usageFor(store, clock, cfg.historyDays, this.log)
     this.engine = new SeatEngine({
       clock,
       store: this.obs.metrics.timeWrites(store),
-      observers: [this.obs.metrics.observer],
+      observers: [...this.usage.observers, this.obs.metrics.observer],
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)
@@ -124,6 +129,7 @@ export class Daemon {
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
         reload: async () => ({ ...(await this.reload()) }),
+        report: this.usage.wire,
         limits: this.cfg.connectionLimits,
         requestDone: this.obs.requestDone,
       },
@@ -198,12 +204,14 @@ export class Daemon {
         notServing: () => this.whyNotServing(),
         accessLog: this.accessLog,
         expiresInDays: () => this.obs.expiresInDays(),
+        routes: this.usage.routes,
         version: { version: VERSION },
         log: this.log,
       },
     })
     this.watcher = watchLicenseDir(this.cfg.licenseDir, `${this.cfg.hostId}.lp`, () => void this.reload(), this.log)
     await this.watcher.ready
+    this.usage.start()
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
@@ -301,6 +309,7 @@ export class Daemon {
     this.engine.close()
     await Promise.all(closing)
     await this.accessLog.close()
+    await this.usage.close()
     await this.store.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')

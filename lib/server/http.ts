@@ -55,6 +55,8 @@ export interface HttpShimOptions {
   accessLog?: AccessLog
   /** [OBS-5] whole days until the LPF in force expires; undefined without one, or when it never expires */
   expiresInDays?: () => number | undefined
+  /** more read-only routes by path (GET, HEAD): [OBS-3] /api/1.0/report (report-route.ts) */
+  routes?: Readonly<Record<string, (req: IncomingMessage) => Promise<Reply> | Reply>>
   version: VersionInfo
   log: ShimLog
 }
@@ -103,8 +105,10 @@ class HttpShim {
   private readonly accessLog: AccessLog | undefined
   private readonly log: ShimLog
   private readonly gls: Record<string, string>
+  private readonly routes: NonNullable<HttpShimOptions['routes']>
 
   constructor(opts: HttpShimOptions) {
+    this.routes = opts.routes ?? {}
     this.engine = opts.engine
     this.httpPack = opts.httpPack
     this.store = opts.store
@@ -133,6 +137,8 @@ class HttpShim {
     const { path, method } = call
     if (path === '/api/1.0/health') return isRead(method) ? this.health() : notAllowed('GET, HEAD')
     if (path === '/api/1.0/packs') return isRead(method) ? this.packs() : notAllowed('GET, HEAD')
+    const extra = Object.hasOwn(this.routes, path) ? this.routes[path] : undefined
+    if (extra) return isRead(method) ? extra(req) : notAllowed('GET, HEAD')
     if (path === '/request') return method === 'POST' ? this.authorize(req, call) : notAllowed('POST')
     const lease = leaseInPath(path)
     if (lease !== undefined) return method === 'DELETE' ? this.release(lease, call) : notAllowed('DELETE')

@@ -1,4 +1,4 @@
-// [OBS-1] [OBS-2] the engine tells its observers of every grant (once durable), end and denial.
+// [OBS-2] the engine tells its observers of every grant (once durable), end and denial.
 import t from 'tap'
 import { SeatEngine } from '../../lib/engine/engine.js'
 import type { Denial, EngineObserver, LeaseEndHow, LeaseRecord } from '../../lib/engine/types.js'
@@ -126,4 +126,42 @@ t.test('[OBS-2] an observer that throws changes no decision', async (t) => {
   await t.rejects(engine.lease(ask('cad', 'bob')), { code: 'PACK_EXHAUSTED' })
   await engine.release(a.lease)
   t.equal(engine.packs()[0].inUse, 0)
+})
+
+t.test('[OBS-2] the store is given each grant with its wait, and each end with how and when, in the same call as the write', async (t) => {
+  const clock = new FakeClock()
+  const calls: string[] = []
+  const store = {
+    put: async (record: LeaseRecord, waitedMs?: number) => void calls.push(`put ${record.holder} waited ${waitedMs}`),
+    remove: async (lease: string, end?: { how: LeaseEndHow; at: number; record: LeaseRecord }) =>
+      void calls.push(`remove ${lease} ${end?.record.holder} ${end?.how} +${(end?.at ?? 0) - Date.UTC(2026, 0, 1)}`),
+  }
+  let next = 0
+  const engine = new SeatEngine({ clock, store, ttlMs: TTL, newLeaseId: () => `L${++next}` })
+  engine.applyPlan([pack('cad', 1)])
+  const a = await engine.lease(ask('cad', 'ann'))
+  const bob = engine.lease(ask('cad', 'bob', { waitMs: 10_000 }))
+  clock.advance(700)
+  await engine.release(a.lease)
+  await bob
+  clock.advance(TTL)
+  t.same(engine.leases(), [])
+  t.same(calls, ['put ann waited 0', 'remove L1 ann released +700', 'put bob waited 700', `remove L2 bob expired +${700 + TTL}`])
+})
+
+t.test('[OBS-3] observers are told the limits in force each time a plan is applied, and none once not serving', async (t) => {
+  const clock = new FakeClock()
+  const plans: string[] = []
+  const engine = new SeatEngine({
+    clock,
+    store: new ManualStore(true),
+    ttlMs: TTL,
+    observers: [{ planned: (packs, at) => plans.push(`${at - Date.UTC(2026, 0, 1)}: ${packs.map((p) => `${p.pack}=${p.limit}`).join(' ')}`) }],
+  })
+  engine.applyPlan([pack('cad', 2), pack('cam', 1)])
+  clock.advance(10)
+  engine.applyPlan([pack('cad', 3)])
+  clock.advance(10)
+  engine.stopServing('lpf-removed')
+  t.same(plans, ['0: cad=2 cam=1', '10: cad=3', '20: '])
 })
