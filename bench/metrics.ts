@@ -8,7 +8,8 @@
 // Prints markdown on stdout, progress on stderr. Run: npm run build && node dist/bench/metrics.js
 import { existsSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-import { expectOk, fmt, freePort, log, mergeLoads, percentile, runLoad, serveDirs, sleep, startServe, tempDir, writeLpf, type LoadResult } from './common.js'
+import { openLeaseStore } from '../lib/store/lease-store.js'
+import { HOST_ID, expectOk, fmt, freePort, log, mergeLoads, percentile, runLoad, serveDirs, sleep, startServe, tempDir, writeLpf, type LoadResult } from './common.js'
 
 const CONNS = 32
 const IN_FLIGHT = 8
@@ -19,12 +20,20 @@ const SCRAPE_EVERY_MS = 1_000
 const PACKS = [{ name: 'station', limit: 1_000 }, ...Array.from({ length: 99 }, (_, i) => ({ name: `pack-${i + 1}`, limit: 10 }))]
 const CHROMIUM = '/usr/bin/chromium'
 const RENDERS = 5
+const DAY_MS = 86_400_000
+/** the history the dashboard is rendered with: days back from now, leases a day over all packs */
+const HISTORY_DAYS = Number(process.env.FLR_BENCH_HISTORY_DAYS ?? 365)
+const LEASES_PER_DAY = Number(process.env.FLR_BENCH_LEASES_PER_DAY ?? 2_000)
+/** writes issued together: LMDB commits them as one transaction (group commit) */
+const CHUNK = 5_000
 
 export async function benchMetrics(): Promise<string> {
   const dirs = serveDirs(tempDir('metrics', existsSync('/dev/shm') ? '/dev/shm' : undefined))
   const port = await freePort()
   const httpPort = await freePort()
   writeLpf(dirs.licenseDir, port, PACKS)
+  log(`writing ${HISTORY_DAYS} days of history, ${fmt.int(LEASES_PER_DAY)} leases a day over ${PACKS.length} packs, through the store`)
+  const history = await writeHistory(dirs.stateDir)
   const server = await startServe(dirs, port, { args: ['--http-port', String(httpPort)] })
   const base = `http://127.0.0.1:${httpPort}`
   try {
@@ -39,7 +48,7 @@ export async function benchMetrics(): Promise<string> {
     }
     const sizes = await scrapeSize(base)
     log('dashboard first render in Chromium')
-    const render = existsSync(CHROMIUM) ? await firstRenders(base) : undefined
+    const render = existsSync(CHROMIUM) ? await firstRenders(base, history) : undefined
     return render1(quiet, scraped, scrapes.sort((a, b) => a - b), sizes, render)
   } finally {
     await server.stop()
@@ -94,13 +103,64 @@ async function scrapeSize(base: string): Promise<{ bytes: number; series: number
 }
 
 /** Milliseconds from navigation start to the table and charts first drawn (app.js marks it), in fresh pages. */
-async function firstRenders(base: string): Promise<{ ms: number[]; history: string }> {
+/**
+ * Grants and releases (and a denial for every 20 leases) spread over the last HISTORY_DAYS days,
+ * written with the store's own put and remove, as the engine writes them, before the server starts.
+ */
+async function writeHistory(stateDir: string): Promise<string> {
+  const started = performance.now()
+  const store = await openLeaseStore({ stateDir, hostId: HOST_ID })
+  const from = Date.now() - HISTORY_DAYS * DAY_MS
+  await store.history!.append(PACKS.map((p) => ({ kind: 'limit' as const, at: from - 1, pack: p.name, limit: p.limit })))
+  const total = HISTORY_DAYS * LEASES_PER_DAY
+  const gap = DAY_MS / LEASES_PER_DAY
+  for (let i = 0; i < total; i += CHUNK) {
+    const writes: Promise<void>[] = []
+    const denials = []
+    for (let j = i; j < Math.min(total, i + CHUNK); j++) {
+      const pack = PACKS[j % PACKS.length]!
+      const at = from + j * gap
+      const record = { lease: `bench-${j}`, pack: pack.name, holder: `user-${j % 300}`, client: 'bench', address: '10.0.0.1:1', grantedAt: at }
+      writes.push(store.put(record, j % 7 === 0 ? 1_500 : 0))
+      // each lease lasts 40 minutes or so: a few overlap in each pack, as in an office
+      writes.push(store.remove(record.lease, { how: j % 10 === 0 ? 'expired' : 'released', at: at + 40 * 60_000 * ((j % 5) + 1) / 3, record }))
+      if (j % 20 === 0) denials.push({ kind: 'denial' as const, at, pack: pack.name, holder: record.holder, code: 'PACK_EXHAUSTED' as const, waitedMs: 0 })
+    }
+    writes.push(store.history!.append(denials))
+    await Promise.all(writes)
+  }
+  await store.close()
+  const seconds = (performance.now() - started) / 1000
+  return `${HISTORY_DAYS} days × ${fmt.int(LEASES_PER_DAY)} leases a day (${fmt.int(total)} leases, ${fmt.int(total / 20)} denials) over ${PACKS.length} packs, written in ${seconds.toFixed(0)} s`
+}
+
+interface Renders {
+  ms: number[]
+  history: string
+  /** the API calls behind a first render, ms each, asked once by this process */
+  api: Record<string, number>
+}
+
+async function firstRenders(base: string, history: string): Promise<Renders> {
   const { default: puppeteer } = await import('puppeteer-core')
   const args = ['--disable-gpu', '--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])]
   const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args })
   try {
-    const report = await fetch(`${base}/api/1.0/report?from=2000-01-01&to=2000-01-02&by=day`)
-    const history = report.status === 404 ? 'this build serves no /api/1.0/report: the charts are drawn empty' : 'the history the bench made above'
+    // what the page asks of the server first, timed apart from the browser
+    const api: Record<string, number> = {}
+    const today = new Date().toISOString().slice(0, 10)
+    const monthAgo = new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10)
+    for (const [name, path] of [
+      ['status', '/api/1.0/status'],
+      ['report, a day by hour', `/api/1.0/report?from=${today}&to=${today}&by=hour&pack=station`],
+      ['report, a month by day', `/api/1.0/report?from=${monthAgo}&to=${today}&by=day&pack=station`],
+    ] as const) {
+      const started = performance.now()
+      const res = await fetch(base + path)
+      await res.text()
+      if (res.status !== 200) throw new Error(`${path} answered ${res.status}`)
+      api[name] = performance.now() - started
+    }
     const ms: number[] = []
     for (let i = 0; i < RENDERS; i++) {
       const page = await browser.newPage()
@@ -110,13 +170,13 @@ async function firstRenders(base: string): Promise<{ ms: number[]; history: stri
       ms.push(await page.evaluate(() => performance.getEntriesByName('flr:rendered')[0]!.startTime))
       await page.close()
     }
-    return { ms: ms.sort((a, b) => a - b), history }
+    return { ms: ms.sort((a, b) => a - b), history, api }
   } finally {
     await browser.close()
   }
 }
 
-function render1(quietRounds: LoadResult[], scrapedRounds: LoadResult[], scrapes: number[], size: { bytes: number; series: number }, render: { ms: number[]; history: string } | undefined): string {
+function render1(quietRounds: LoadResult[], scrapedRounds: LoadResult[], scrapes: number[], size: { bytes: number; series: number }, render: Renders | undefined): string {
   const quiet = mergeLoads(quietRounds)
   const scraped = mergeLoads(scrapedRounds)
   const rate = (r: LoadResult) => r.requests / r.seconds
@@ -153,6 +213,7 @@ function render1(quietRounds: LoadResult[], scrapedRounds: LoadResult[], scrapes
       `From navigation start to the pack table and both charts drawn, ${RENDERS} fresh pages, ${PACKS.length} packs; history: ${render.history}.`,
       '',
       `- median ${fmt.ms(percentile(render.ms, 50))} (target under 1 s: ${fmt.verdict(percentile(render.ms, 50) < 1000)}); fastest ${fmt.ms(render.ms[0]!)}, slowest ${fmt.ms(percentile(render.ms, 100))} (the first page of a cold browser)`,
+      `- the calls behind it, from this process: ${Object.entries(render.api).map(([k, v]) => `${k} ${fmt.ms(v)}`).join('; ')}`,
     )
   }
   return lines.join('\n')
