@@ -49,6 +49,13 @@
     // the limit is known for periods without a row too: carry the nearest one
     let known = limit.find((v) => v !== null) ?? null
     for (let i = 0; i < limit.length; i++) known = limit[i] = limit[i] ?? known
+    // the end of the last period: a step drawn from a period's start to the next one's, the
+    // current period included, instead of a lone point at the right edge
+    xs.push(xs[xs.length - 1] + RANGES[range].step)
+    peak.push(peak[peak.length - 1])
+    limit.push(limit[limit.length - 1])
+    exhausted.push(null)
+    timeout.push(null)
     return { peak: [xs, peak, limit], denials: [xs, exhausted, timeout], total }
   }
 
