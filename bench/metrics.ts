@@ -114,21 +114,36 @@ async function writeHistory(stateDir: string): Promise<string> {
   await store.history!.append(PACKS.map((p) => ({ kind: 'limit' as const, at: from - 1, pack: p.name, limit: p.limit })))
   const total = HISTORY_DAYS * LEASES_PER_DAY
   const gap = DAY_MS / LEASES_PER_DAY
+  // written in the order it happened (the history is read in write order): an end waits in
+  // `pending`, sorted by its time, until the first grant after it
+  type Record = { lease: string; pack: string; holder: string; client: string; address: string; grantedAt: number }
+  const pending: { at: number; how: 'released' | 'expired'; record: Record }[] = []
+  let writes: Promise<void>[] = []
+  const endUpTo = (at: number) => {
+    while (pending.length > 0 && pending[0]!.at <= at) {
+      const end = pending.shift()!
+      writes.push(store.remove(end.record.lease, end))
+    }
+  }
   for (let i = 0; i < total; i += CHUNK) {
-    const writes: Promise<void>[] = []
     const denials = []
     for (let j = i; j < Math.min(total, i + CHUNK); j++) {
       const pack = PACKS[j % PACKS.length]!
       const at = from + j * gap
+      endUpTo(at)
       const record = { lease: `bench-${j}`, pack: pack.name, holder: `user-${j % 300}`, client: 'bench', address: '10.0.0.1:1', grantedAt: at }
       writes.push(store.put(record, j % 7 === 0 ? 1_500 : 0))
-      // each lease lasts 40 minutes or so: a few overlap in each pack, as in an office
-      writes.push(store.remove(record.lease, { how: j % 10 === 0 ? 'expired' : 'released', at: at + 40 * 60_000 * ((j % 5) + 1) / 3, record }))
+      // each lease lasts 13 to 67 minutes: a few overlap in each pack, as in an office
+      const end = { at: at + (40 * 60_000 * ((j % 5) + 1)) / 3, how: j % 10 === 0 ? ('expired' as const) : ('released' as const), record }
+      pending.splice(sortedIndex(pending, end.at), 0, end)
       if (j % 20 === 0) denials.push({ kind: 'denial' as const, at, pack: pack.name, holder: record.holder, code: 'PACK_EXHAUSTED' as const, waitedMs: 0 })
     }
     writes.push(store.history!.append(denials))
     await Promise.all(writes)
+    writes = []
   }
+  endUpTo(Infinity)
+  await Promise.all(writes)
   await store.close()
   const seconds = (performance.now() - started) / 1000
   return `${HISTORY_DAYS} days × ${fmt.int(LEASES_PER_DAY)} leases a day (${fmt.int(total)} leases, ${fmt.int(total / 20)} denials) over ${PACKS.length} packs, written in ${seconds.toFixed(0)} s`
@@ -139,6 +154,17 @@ interface Renders {
   history: string
   /** the API calls behind a first render, ms each, asked once by this process */
   api: Record<string, number>
+}
+
+function sortedIndex(ends: { at: number }[], at: number): number {
+  let lo = 0
+  let hi = ends.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (ends[mid]!.at <= at) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 async function firstRenders(base: string, history: string): Promise<Renders> {

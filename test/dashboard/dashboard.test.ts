@@ -5,12 +5,15 @@
 import t from 'tap'
 import { join } from 'node:path'
 import type { Page } from 'puppeteer-core'
-import { ROOT, servePacks } from '../helpers/server.js'
+import { ROOT, dropLpf, freePort, makeDirs, servePacks, startDaemon } from '../helpers/server.js'
 import { RawPeer } from '../helpers/wire.js'
 import { hasChromium, launchChromium, NEEDS_CHROMIUM, watchedPage } from './browser.js'
+import { writeWeek } from './history.js'
+
+const HOUR_MS = 3_600_000
 
 const PACKS = [
-  { name: 'station', limit: 3 },
+  { name: 'station', limit: 2 },
   { name: 'wb', limit: 2 },
   { name: 'cad.suite-2026', limit: 1 },
 ]
@@ -46,7 +49,11 @@ function paintedPixels(page: Page, chart: string): Promise<number> {
 }
 
 t.test('[OBS-4] the dashboard in Chromium: no console error, the LPF, every pack and its numbers, live updates, charts drawn, nothing from elsewhere, no holder', { skip }, async (t) => {
-  const { port, daemon } = await servePacks(t, PACKS, { httpPort: 0 })
+  const dirs = makeDirs(t)
+  const port = await freePort()
+  dropLpf(dirs.licenseDir, { port, packs: PACKS })
+  const week = await writeWeek(dirs.stateDir, PACKS)
+  const daemon = await startDaemon(t, dirs, { httpPort: 0 })
   const base = `http://127.0.0.1:${daemon.httpPort}`
   const peer = await RawPeer.hello(t, port, 'dashboard-client')
   await peer.call('lease', { pack: 'station', holder: HOLDERS[0] })
@@ -60,7 +67,7 @@ t.test('[OBS-4] the dashboard in Chromium: no console error, the LPF, every pack
   await page.waitForFunction(() => Number(document.body.dataset.charts) >= 1)
 
   t.same(await tableRows(page), [
-    { name: 'station', limit: 3, inUse: 1, available: 2, waiting: 0 },
+    { name: 'station', limit: 2, inUse: 1, available: 1, waiting: 0 },
     { name: 'wb', limit: 2, inUse: 0, available: 2, waiting: 0 },
     { name: 'cad.suite-2026', limit: 1, inUse: 1, available: 0, waiting: 0 },
   ], 'every pack, with limit, in use, available and waiting')
@@ -78,11 +85,17 @@ t.test('[OBS-4] the dashboard in Chromium: no console error, the LPF, every pack
     t.equal(await page.$$eval(`#${chart} canvas`, (c) => c.length), 1, `${chart}: one canvas`)
     t.ok((await paintedPixels(page, chart)) > 500, `${chart}: drawn (axes, grid and data)`)
   }
-  for (const range of ['week', 'month']) {
+  // the charts show the report: station's denials of the week written before the start
+  const thisHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS
+  const denied = (hours: number) => week.denialsAt('station').filter((at) => at >= thisHour - (hours - 1) * HOUR_MS).length
+  t.ok(denied(7 * 24) > 0, 'the week has denials to show')
+  t.match(await page.$eval('#denials-title', (e) => e.textContent), `last 24 hours (${denied(24)} in all)`, 'the day chart counts the last 24 hours')
+  for (const [range, expected] of [['week', `last 7 days (${denied(7 * 24)} in all)`], ['month', 'last 30 days']] as const) {
     const loads = await page.$eval('body', (b) => Number(b.dataset.charts))
     await page.click(`#ranges button[data-range="${range}"]`)
     await page.waitForFunction((n) => Number(document.body.dataset.charts) > n, {}, loads)
     t.ok((await paintedPixels(page, 'peak-chart')) > 500, `the ${range} chart is drawn`)
+    t.match(await page.$eval('#denials-title', (e) => e.textContent), expected, `the ${range} chart counts its period`)
   }
 
   const text = await page.$eval('body', (b) => b.innerText)
@@ -92,7 +105,9 @@ t.test('[OBS-4] the dashboard in Chromium: no console error, the LPF, every pack
   t.same([...new Set(requests.map((r) => r.method))], ['GET'], 'read-only: GET only')
 
   if (process.env.FLR_UPDATE_SCREENSHOT === '1') {
-    await page.click('#ranges button[data-range="day"]')
+    const loads = await page.$eval('body', (b) => Number(b.dataset.charts))
+    await page.click('#ranges button[data-range="week"]')
+    await page.waitForFunction((n) => Number(document.body.dataset.charts) > n, {}, loads)
     await page.screenshot({ path: join(ROOT, 'docs/dashboard.png'), fullPage: true })
   }
 })
