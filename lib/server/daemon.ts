@@ -17,6 +17,7 @@ import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
 import { Observability } from './observability.js'
+import { lpfSummary } from './license-state.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
@@ -62,7 +63,6 @@ export interface DaemonConfig {
 const DEFAULTS = {
   bind: '0.0.0.0',
   leaseTtlMs: 30_000,
-  graceMs: 7 * 86_400_000,
   httpPort: 7070 as number | null,
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
@@ -153,6 +153,8 @@ export class Daemon {
       removalGraceMs: this.cfg.removalGraceMs,
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
+      // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
+      graceMs: cfg.graceMs,
     })
     this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status() })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
@@ -247,7 +249,7 @@ export class Daemon {
       hostId: this.cfg.hostId,
       serverTime: Date.now(),
       leaseTtlMs: this.cfg.leaseTtlMs,
-      graceMs: this.cfg.graceMs,
+      graceMs: this.keeper.graceMs,
       // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
       packs: serving ? this.keeper.packNames : [],
     }
@@ -269,22 +271,13 @@ export class Daemon {
       serving,
       ...(reason ? { reason } : {}),
       ...(state.kind !== 'waiting'
-        ? {
-            lpf: {
-              vendor: state.plan.vendor,
-              generated: state.plan.generated,
-              expiration: state.plan.expiration,
-              hostId: state.plan.hostId,
-              port: state.plan.port,
-              loadedAt: state.loadedAt,
-              ...(state.plan.expiresAt === null ? {} : { expiresInDays: this.obs.expiresInDays() }),
-            },
-          }
+        ? { lpf: { ...lpfSummary(state.plan, state.loadedAt), ...(state.plan.expiresAt === null ? {} : { expiresInDays: this.obs.expiresInDays() }) } }
         : {}),
       ...(pendingError ? { pendingError } : {}),
       ...(portError ? { portError } : {}),
       ...storeError(this.store),
       listeningPort: this.tcp.port ?? null,
+      graceMs: this.keeper.graceMs,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
     }
