@@ -24,6 +24,7 @@ const SCRIPTS: Script[] = [
   { name: 'reload', title: 'Reload' },
   { name: 'http', title: 'HTTP /request' },
   { name: 'hostile', title: 'One hostile peer' },
+  { name: 'history', title: 'Usage history and reports' },
   { name: 'metrics', title: 'Metrics and the dashboard' },
 ]
 /** A script that has not finished by then is stopped and reported as such. */

@@ -56,7 +56,7 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
-  /** [OBS-2] --history-days: how long the usage history is kept (default 400) */
+  /** [OBS-2] --history-days: how long the usage history is kept (default 400; 0: none is kept) */
   historyDays?: number
 }
 
@@ -167,7 +167,7 @@ export class Daemon {
     if (lock.staleFrom) cfg.log.warn({ pid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
     let store: LmdbLeaseStore | undefined
     try {
-      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen })
+      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen, history: cfg.historyDays !== 0 })
       const clock = cfg.clock ?? systemClock()
       const logDir = cfg.logDir ?? join(cfg.stateDir, 'logs')
       const daemon = new Daemon(

@@ -106,12 +106,12 @@ t.test('[OBS-2] after kill -9, nothing acknowledged is missing from the history;
 async function readEventsWhileRunning(stateDir: string): Promise<HistoryEvent[]> {
   const { open } = await import('lmdb')
   const { HISTORY_TABLES, MAX_TABLES } = await import('../../lib/store/store-layout.js')
-  const { eventOf, eventValueCodec } = await import('../../lib/store/history-codec.js')
+  const { atOf, eventOf, eventValueCodec } = await import('../../lib/store/history-codec.js')
   const env = open({ path: `${stateDir}/leases.mdb`, noSubdir: true, readOnly: true, maxDbs: MAX_TABLES })
-  const db = env.openDB<unknown[] | undefined, [number, number]>({ name: HISTORY_TABLES.events, encoder: eventValueCodec } as never)
+  const db = env.openDB<unknown[] | undefined, number>({ name: HISTORY_TABLES.events, encoder: eventValueCodec } as never)
   const events: HistoryEvent[] = []
   for (const { key, value } of db.getRange()) {
-    const e = eventOf(key[0], value)
+    const e = eventOf(atOf(key), value)
     if (e) events.push(e)
   }
   await env.close()
