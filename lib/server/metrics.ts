@@ -50,6 +50,8 @@ export class FlrMetrics {
   private sources: MetricsSources | undefined
   /** the packs as read by the scrape in progress: one read serves every per-pack metric */
   private rows: readonly PackRow[] = []
+  /** packs whose counters' series exist (zeroCounters) */
+  private readonly zeroed = new Set<string>()
 
   constructor() {
     const registers = [this.registry]
@@ -142,9 +144,15 @@ export class FlrMetrics {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() }
   }
 
-  /** Every pack in force has its counters' series from the start, at 0: rate() and increase() need a first sample. */
+  /**
+   * Every pack in force has its counters' series from the start, at 0: rate() and increase() need
+   * a first sample. Once per pack: a counter's series never goes away, and nine label lookups per
+   * pack at every scrape were most of a scrape's cost.
+   */
   private zeroCounters(): void {
     for (const { name: pack } of this.rows) {
+      if (this.zeroed.has(pack)) continue
+      this.zeroed.add(pack)
       this.grants.inc({ pack }, 0)
       for (const code of DENIAL_CODES) this.denials.inc({ pack, code }, 0)
       for (const how of END_HOWS) this.ends.inc({ pack, how }, 0)
