@@ -1,6 +1,8 @@
 // One object per TCP connection (aedes style): frames in, one handler per op behind a
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import { isLoopback, peerAddress } from '../admin/peer-address.js'
 import { FlrError, isFlrError } from '../errors.js'
 import { parseRequest, requestId, ok, fail, push, type PushArgs, type Request } from '../protocol/messages.js'
 import type { Answer, HelloAnswer, PushName, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
@@ -21,7 +23,8 @@ export interface ConnectionServices {
   readonly clock: Clock
   hello(): HelloAnswer
   status(): StatusAnswer
-  auth(password: string): Promise<void>
+  /** [WIRE-8] the gate counts and locks out per peer address */
+  auth(password: string, peer: string): Promise<void>
   reload(): Promise<ReloadAnswer>
   /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
   limits?: Partial<ConnectionLimits>
@@ -34,6 +37,10 @@ export const HELLO_TIMEOUT_MS = 10_000
 
 export class Connection {
   readonly address: string
+  /** the peer's address without the port, ::ffff: folded ([WIRE-8]) */
+  readonly peer: string
+  /** [TLS-3] whether this connection is TLS */
+  readonly encrypted: boolean
   client: string | undefined
   private admin = false
   private closed = false
@@ -55,6 +62,8 @@ export class Connection {
     private readonly onClose: (c: Connection) => void,
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.peer = peerAddress(socket.remoteAddress)
+    this.encrypted = (socket as TLSSocket).encrypted === true
     this.limits = { ...CONNECTION_LIMITS, ...services.limits }
     this.clock = services.clock
     this.lastActive = this.clock.now()
@@ -181,7 +190,12 @@ export class Connection {
       case 'release':
         return engine.release(req.lease)
       case 'auth':
-        return this.services.auth(req.password).then(() => {
+        // [TLS-3] refused before the password is looked at or counted: it already crossed the network
+        if (!this.encrypted && !isLoopback(this.peer)) {
+          this.services.log.warn({ address: this.peer }, `admin login over plaintext from ${this.peer} refused (TLS_REQUIRED)`)
+          throw new FlrError('TLS_REQUIRED', `admin login from ${this.peer} needs TLS: start flr serve with --tls-cert (or --tls-cert auto), and connect with --tls-ca or --tls-fingerprint; over plaintext it is accepted only on the server host`)
+        }
+        return this.services.auth(req.password, this.peer).then(() => {
           this.admin = true
         })
       case 'leases':

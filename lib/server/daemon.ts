@@ -19,7 +19,8 @@ import { LicenseKeeper } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
-import { TcpFront } from './tcp-front.js'
+import { TcpFront, TLS_HANDSHAKE_TIMEOUT_MS } from './tcp-front.js'
+import { ServerTls, type TlsSetting } from './tls-config.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
 
@@ -36,7 +37,9 @@ export interface DaemonConfig {
   /** null turns the HTTP shim off ([SEC 7] --no-http) */
   httpPort?: number | null
   httpsPort?: number | null
-  tls?: { cert: string; key: string }
+  /** [TLS-1] the lease port speaks TLS only, and the HTTPS shim shares the certificate; tests shorten the timeout */
+  tls?: TlsSetting
+  tlsHandshakeTimeoutMs?: number
   httpPack?: string
   maxConnections?: number
   /** [WIRE-10] --max-connections-per-address */
@@ -86,6 +89,7 @@ export class Daemon {
     private readonly store: LmdbLeaseStore,
     private readonly admin: AdminGate,
     private readonly accessLog: AccessLog,
+    private readonly tls: ServerTls | undefined,
   ) {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
@@ -112,13 +116,14 @@ export class Daemon {
       moveCloseMs: this.cfg.moveCloseMs,
       clock,
       log: this.log,
+      tls: tls && { source: tls, handshakeTimeoutMs: cfg.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS },
       services: {
         engine: this.engine,
         log: this.log,
         clock,
         hello: () => this.hello(),
         status: () => this.status(),
-        auth: (password) => this.admin.auth(password),
+        auth: (password, peer) => this.admin.auth(password, peer),
         reload: async () => ({ ...(await this.reload()) }),
         limits: this.cfg.connectionLimits,
       },
@@ -162,6 +167,7 @@ export class Daemon {
         store,
         new AdminGate({ stateDir: cfg.stateDir, clock, log: cfg.log }),
         new AccessLog({ dir: logDir, clock, log: cfg.log }),
+        cfg.tls && ServerTls.open({ setting: cfg.tls, stateDir: cfg.stateDir, log: cfg.log }),
       )
       await daemon.boot()
       return daemon
@@ -181,7 +187,7 @@ export class Daemon {
       host: this.cfg.bind,
       httpPort: this.cfg.httpPort,
       httpsPort: this.cfg.httpsPort,
-      tls: this.cfg.tls,
+      tls: this.tls,
       log: this.log,
       shim: {
         engine: this.engine,
@@ -269,6 +275,7 @@ export class Daemon {
       listeningPort: this.tcp.port ?? null,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
+      ...(this.tls ? { tls: this.tls.certificate } : {}),
     }
   }
 
@@ -291,6 +298,7 @@ export class Daemon {
     await Promise.all(closing)
     await this.accessLog.close()
     await this.store.close()
+    this.tls?.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')
   }

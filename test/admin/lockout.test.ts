@@ -5,6 +5,8 @@ import { FlrError } from '../../lib/errors.js'
 
 const RIGHT = 'Corr3ct-Horse'
 const WRONG = 'Wr0ng-Horse'
+/** a peer on the network (TEST-NET-1): loopback is never locked out */
+const PEER = '192.0.2.7'
 
 function fakeClock(start = Date.UTC(2026, 2, 1, 12)) {
   let now = start
@@ -33,66 +35,66 @@ async function gateWithPassword(t: Test) {
 t.test('[WIRE-8] no password set: ADMIN_PASSWORD_NOT_SET, and it never counts toward a lock-out', async (t) => {
   const stateDir = t.testdir()
   const gate = new AdminGate({ stateDir, clock: fakeClock() })
-  for (let i = 0; i < 4; i++) t.equal(await outcome(gate.auth(RIGHT)), 'ADMIN_PASSWORD_NOT_SET')
+  for (let i = 0; i < 4; i++) t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ADMIN_PASSWORD_NOT_SET')
   await setPassword(stateDir, RIGHT)
-  t.equal(await outcome(gate.auth(RIGHT)), 'ok', 'a password set later works at once, without a new gate')
+  t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ok', 'a password set later works at once, without a new gate')
 })
 
 t.test('[WIRE-8] wrong, wrong, then LOCKED_OUT for 10 minutes, even for the right password', async (t) => {
   const { gate, clock, warnings } = await gateWithPassword(t)
-  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
-  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
-  await t.rejects(gate.auth(WRONG), { code: 'LOCKED_OUT', details: { retryAfterMs: LOCKOUT_MS } }, 'the third wrong one starts the lock-out')
-  t.equal(warnings.length, 1, 'the lock-out is logged')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'AUTH_FAILED')
+  await t.rejects(gate.auth(WRONG, PEER), { code: 'LOCKED_OUT', details: { retryAfterMs: LOCKOUT_MS } }, 'the third wrong one starts the lock-out')
+  t.equal(warnings.length, 3, 'each failure and the lock-out are logged')
   t.notMatch(JSON.stringify(warnings), /Horse/, 'without any password')
 
   clock.advance(4 * 60_000)
-  await t.rejects(gate.auth(RIGHT), { code: 'LOCKED_OUT', details: { retryAfterMs: 6 * 60_000 }, message: /6 more minute/ })
+  await t.rejects(gate.auth(RIGHT, PEER), { code: 'LOCKED_OUT', details: { retryAfterMs: 6 * 60_000 }, message: /6 more minute/ })
   clock.advance(6 * 60_000 - 1)
-  await t.rejects(gate.auth(RIGHT), { code: 'LOCKED_OUT', details: { retryAfterMs: 1 } })
-  t.equal(gate.retryAfterMs(), 1)
+  await t.rejects(gate.auth(RIGHT, PEER), { code: 'LOCKED_OUT', details: { retryAfterMs: 1 } })
+  t.equal(gate.retryAfterMs(PEER), 1)
   clock.advance(1)
-  t.equal(gate.retryAfterMs(), 0)
-  t.equal(await outcome(gate.auth(RIGHT)), 'ok', 'the lock-out ends after 10 minutes')
+  t.equal(gate.retryAfterMs(PEER), 0)
+  t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ok', 'the lock-out ends after 10 minutes')
 })
 
 t.test('[WIRE-8] attempts during a lock-out do not extend it', async (t) => {
   const { gate, clock } = await gateWithPassword(t)
-  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG))
+  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG, PEER))
   clock.advance(9 * 60_000)
-  t.equal(await outcome(gate.auth(WRONG)), 'LOCKED_OUT')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'LOCKED_OUT')
   clock.advance(60_000)
-  t.equal(await outcome(gate.auth(RIGHT)), 'ok')
+  t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ok')
 })
 
 t.test('[WIRE-8] after a lock-out ends, the count starts again from zero', async (t) => {
   const { gate, clock } = await gateWithPassword(t)
-  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG))
+  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG, PEER))
   clock.advance(LOCKOUT_MS)
-  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
-  t.equal(await outcome(gate.auth(WRONG)), 'AUTH_FAILED')
-  t.equal(await outcome(gate.auth(WRONG)), 'LOCKED_OUT')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'LOCKED_OUT')
 })
 
 t.test('[WIRE-8] a right password resets the count: only 3 wrong *in a row* lock', async (t) => {
   const { gate } = await gateWithPassword(t)
   const seq = [WRONG, WRONG, RIGHT, WRONG, WRONG, RIGHT]
   const got: string[] = []
-  for (const pw of seq) got.push(await outcome(gate.auth(pw)))
+  for (const pw of seq) got.push(await outcome(gate.auth(pw, PEER)))
   t.same(got, ['AUTH_FAILED', 'AUTH_FAILED', 'ok', 'AUTH_FAILED', 'AUTH_FAILED', 'ok'])
 })
 
 t.test('[WIRE-8] parallel guesses are counted one by one: no more than 3 are ever checked', async (t) => {
   const { gate } = await gateWithPassword(t)
-  const got = await Promise.all(Array.from({ length: 6 }, () => outcome(gate.auth(WRONG))))
+  const got = await Promise.all(Array.from({ length: 6 }, () => outcome(gate.auth(WRONG, PEER))))
   t.same(got, ['AUTH_FAILED', 'AUTH_FAILED', 'LOCKED_OUT', 'LOCKED_OUT', 'LOCKED_OUT', 'LOCKED_OUT'])
-  t.equal(await outcome(gate.auth(RIGHT)), 'LOCKED_OUT')
+  t.equal(await outcome(gate.auth(RIGHT, PEER)), 'LOCKED_OUT')
 })
 
 t.test('[ADM-2] a new password takes effect in a running gate without a restart', async (t) => {
   const { gate, stateDir } = await gateWithPassword(t)
-  t.equal(await outcome(gate.auth(RIGHT)), 'ok')
+  t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ok')
   await setPassword(stateDir, 'N3w+Secret')
-  t.equal(await outcome(gate.auth('N3w+Secret')), 'ok')
-  t.equal(await outcome(gate.auth(RIGHT)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth('N3w+Secret', PEER)), 'ok')
+  t.equal(await outcome(gate.auth(RIGHT, PEER)), 'AUTH_FAILED')
 })
