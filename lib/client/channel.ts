@@ -4,7 +4,7 @@ import { FlrError } from '../errors.js'
 import { encodeFrame, FrameDecoder } from '../protocol/frame.js'
 import type { Op, RequestBody } from '../protocol/messages.js'
 import { isPush, type OkReply, type Push, type WireError } from '../protocol/replies.js'
-import { openTransport } from './transport.js'
+import { openTransport, type TlsClientOptions } from './transport.js'
 
 /** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
 const MAX_REPLY = 16 * 1024 * 1024
@@ -57,8 +57,9 @@ export class Channel {
     timeoutMs: number,
     onPush: PushHandler,
     onClose: (channel: Channel) => void,
+    tls?: TlsClientOptions,
   ): Promise<Channel> {
-    return openTransport({ host, port, timeoutMs }).then((socket) => new Channel(socket, onPush, onClose))
+    return openTransport({ host, port, timeoutMs, tls }).then((socket) => new Channel(socket, onPush, onClose))
   }
 
   get isOpen(): boolean {

@@ -7,8 +7,10 @@ import type { Op, RequestBody } from '../protocol/messages.js'
 import type { Answer, HelloAnswer, OkReply, LeaseAnswer, Push, RenewAnswer, StatusAnswer } from '../protocol/replies.js'
 import { Channel } from './channel.js'
 import { Lease } from './lease.js'
+import type { TlsClientOptions } from './transport.js'
 
 export { Lease } from './lease.js'
+export type { TlsClientOptions } from './transport.js'
 
 /** [WIRE-4] what the server said to hello. */
 export type Hello = HelloAnswer
@@ -27,6 +29,10 @@ export interface ClientOptions {
   /** backoff between reconnect attempts: doubles from min to max */
   backoffMinMs?: number
   backoffMaxMs?: number
+  /** [TLS-2] connect over TLS, verifying the server by CA or fingerprint */
+  tls?: TlsClientOptions
+  /** the site's client token, sent in hello when the server requires one (docs/security.md) */
+  token?: string
 }
 
 export interface LeaseOptions {
@@ -106,9 +112,10 @@ export class FlrClient extends EventEmitter {
       this.opts.connectTimeoutMs ?? 5_000,
       (push) => this.onPush(channel, push),
       (c) => this.onClose(c),
+      this.opts.tls,
     )
     try {
-      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
+      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}), ...(this.opts.token ? { token: this.opts.token } : {}) })
       this.hello = answerOf(reply)
     } catch (e) {
       channel.close()

@@ -11,8 +11,8 @@ import { certificateFacts, makeCertificate, type CertificateFacts } from './tls-
 import { writePrivateFile } from '../util/private-files.js'
 import type { Logger } from './logger.js'
 
-/** --tls-cert F --tls-key F, or --tls-cert auto */
-export type TlsSetting = { certFile: string; keyFile: string } | { auto: true }
+/** --tls-cert F --tls-key F, or --tls-cert auto; `checkMs`: how often files are looked at (tests shorten it) */
+export type TlsSetting = ({ certFile: string; keyFile: string } | { auto: true }) & { checkMs?: number }
 
 export interface TlsPair {
   cert: string
@@ -55,7 +55,7 @@ export class ServerTls {
   /** Loads the certificate (making the `auto` one if need be); throws TLS_CERT_INVALID with what to fix. */
   static open(opts: ServerTlsOptions): ServerTls {
     const tls = new ServerTls(opts)
-    tls.timer = setInterval(() => tls.check(), opts.checkMs ?? TLS_CHECK_MS)
+    tls.timer = setInterval(() => tls.check(), opts.checkMs ?? opts.setting.checkMs ?? TLS_CHECK_MS)
     tls.timer.unref()
     return tls
   }
