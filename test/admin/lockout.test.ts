@@ -98,3 +98,44 @@ t.test('[ADM-2] a new password takes effect in a running gate without a restart'
   t.equal(await outcome(gate.auth('N3w+Secret', PEER)), 'ok')
   t.equal(await outcome(gate.auth(RIGHT, PEER)), 'AUTH_FAILED')
 })
+
+t.test('[WIRE-8] the lock-out is per address: another address is not locked, and its right login resets nothing of the first', async (t) => {
+  const { gate, warnings } = await gateWithPassword(t)
+  const other = '198.51.100.9'
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(RIGHT, other)), 'ok', 'another address logs in')
+  t.equal(await outcome(gate.auth(WRONG, PEER)), 'LOCKED_OUT', "the other address's login did not reset this one's count")
+  t.equal(await outcome(gate.auth(RIGHT, other)), 'ok', 'the other address is not locked out')
+  t.equal(await outcome(gate.auth(RIGHT, `::ffff:${PEER}`)), 'LOCKED_OUT', 'the same address over IPv6-mapped IPv4 is the same peer')
+  t.match(warnings, [{ address: PEER, wrongInARow: 1 }, { address: PEER, wrongInARow: 2 }, { address: PEER, lockoutMs: LOCKOUT_MS }], 'every failure and the lock-out logged with the address')
+})
+
+t.test('[WIRE-8] loopback is never locked out; its failures are logged', async (t) => {
+  const { gate, warnings } = await gateWithPassword(t)
+  for (let i = 0; i < 5; i++) t.equal(await outcome(gate.auth(WRONG, '127.0.0.1')), 'AUTH_FAILED')
+  t.equal(await outcome(gate.auth(RIGHT, '::1')), 'ok')
+  t.equal(warnings.length, 5)
+  t.match(warnings[0], { address: '127.0.0.1' })
+})
+
+t.test('[WIRE-8] the lock-out survives a restart (a new gate on the same state directory), in a 0600 file', async (t) => {
+  const { gate, clock, stateDir } = await gateWithPassword(t)
+  for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG, PEER))
+  const { statSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  t.equal(statSync(join(stateDir, 'admin-lockout.json')).mode & 0o777, 0o600)
+  clock.advance(60_000)
+  const again = new AdminGate({ stateDir, clock })
+  await t.rejects(again.auth(RIGHT, PEER), { code: 'LOCKED_OUT', details: { retryAfterMs: LOCKOUT_MS - 60_000 }, message: /locked for 9 more minute.*server host/ })
+  t.equal(await outcome(again.auth(RIGHT, '198.51.100.9')), 'ok')
+  clock.advance(LOCKOUT_MS)
+  t.equal(await outcome(again.auth(RIGHT, PEER)), 'ok', 'and ends with time')
+})
+
+t.test('[WIRE-8] two wrong, restart, one wrong: still three in a row', async (t) => {
+  const { gate, clock, stateDir } = await gateWithPassword(t)
+  for (let i = 0; i < 2; i++) await outcome(gate.auth(WRONG, PEER))
+  const again = new AdminGate({ stateDir, clock })
+  t.equal(await outcome(again.auth(WRONG, PEER)), 'LOCKED_OUT')
+})
