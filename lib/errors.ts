@@ -37,6 +37,9 @@ export const ERRORS = {
   // [TLS-1] [TLS-2] certificates
   TLS_CERT_INVALID: 'the TLS certificate or key cannot be used',
   TLS_UNTRUSTED: 'the server\'s TLS certificate failed verification: no request was sent',
+  // client authentication (docs/security.md): a site token in hello
+  CLIENT_TOKEN_REQUIRED: 'this server requires a client token for lease operations',
+  HOLDER_TAKEN: 'this holder\'s lease belongs to another client identity',
   // [WIRE-10] resources
   SERVER_BUSY: 'the server is at --max-connections or --max-connections-per-address',
   TOO_MANY_WAITING: 'this connection already has 1,000 lease requests waiting for a seat',

@@ -45,6 +45,12 @@ export function tlsFrom(flags: TlsFlags, env: NodeJS.ProcessEnv): TlsClientOptio
   return out
 }
 
+/** The site's client token for hello (docs/security.md), from FLR_CLIENT_TOKEN. */
+export function clientToken(env: NodeJS.ProcessEnv): { token?: string } {
+  const token = nonEmpty(env.FLR_CLIENT_TOKEN)
+  return token === undefined ? {} : { token }
+}
+
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v
 }

@@ -31,6 +31,8 @@ export interface ClientOptions {
   backoffMaxMs?: number
   /** [TLS-2] connect over TLS, verifying the server by CA or fingerprint */
   tls?: TlsClientOptions
+  /** the site's client token, sent in hello when the server requires one (docs/security.md) */
+  token?: string
 }
 
 export interface LeaseOptions {
@@ -113,7 +115,7 @@ export class FlrClient extends EventEmitter {
       this.opts.tls,
     )
     try {
-      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) })
+      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}), ...(this.opts.token ? { token: this.opts.token } : {}) })
       this.hello = answerOf(reply)
     } catch (e) {
       channel.close()

@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
 import { CONNECTION_LIMITS, Intake, type ConnectionLimits } from './intake.js'
 import { writeFrame } from './socket-writer.js'
+import type { ClientAuth } from './client-auth.js'
 
 export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 
@@ -26,6 +27,8 @@ export interface ConnectionServices {
   /** [WIRE-8] the gate counts and locks out per peer address */
   auth(password: string, peer: string): Promise<void>
   reload(): Promise<ReloadAnswer>
+  /** with --client-token-file: who a hello's token names, and the ties of holders to identities (client-auth.ts) */
+  readonly clientAuth?: ClientAuth
   /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
   limits?: Partial<ConnectionLimits>
 }
@@ -42,6 +45,8 @@ export class Connection {
   /** [TLS-3] whether this connection is TLS */
   readonly encrypted: boolean
   client: string | undefined
+  /** the identity of the hello's client token (client-auth.ts) */
+  private identity: string | undefined
   private admin = false
   private closed = false
   /** made for the first request that may wait: most connections never wait ([LEASE-5]) */
@@ -167,15 +172,16 @@ export class Connection {
    */
   private handle(req: Request): Body | Promise<Body> {
     if (req.op !== 'hello' && this.client === undefined) throw new FlrError('HELLO_REQUIRED')
-    const { engine } = this.services
+    const { engine, clientAuth } = this.services
     switch (req.op) {
       case 'hello':
-        return this.hello(req.protocol, req.client)
+        return this.hello(req.protocol, req.client, req.token)
       case 'ping':
         return
       case 'status':
         return this.services.status()
       case 'lease':
+        if (clientAuth) return this.leaseAs(clientAuth, req.pack, req.holder ?? this.client!, req.wait)
         return engine.lease({
           pack: req.pack,
           holder: req.holder ?? this.client!,
@@ -186,8 +192,10 @@ export class Connection {
           waits: req.wait ? (this.waits ??= new WaitScope()) : undefined,
         })
       case 'renew':
+        clientAuth?.admitLeaseId(this.identity, req.lease)
         return engine.renew(req.lease, this)
       case 'release':
+        clientAuth?.admitLeaseId(this.identity, req.lease)
         return engine.release(req.lease)
       case 'auth':
         // [TLS-3] refused before the password is looked at or counted: it already crossed the network
@@ -213,8 +221,16 @@ export class Connection {
     }
   }
 
-  private hello(protocol: number, client: string): HelloAnswer {
+  /** a lease under client authentication: admitted for this identity, then tied to it */
+  private leaseAs(auth: ClientAuth, pack: string, holder: string, wait: number | undefined) {
+    const identity = auth.admitLease(this.identity, pack, holder)
+    const grant = this.services.engine.lease({ pack, holder, client: this.client!, address: this.address, waitMs: wait, owner: this, waits: wait ? (this.waits ??= new WaitScope()) : undefined })
+    return grant.then((g) => (auth.granted(identity, pack, holder, g.lease), g))
+  }
+
+  private hello(protocol: number, client: string, token: string | undefined): HelloAnswer {
     if (protocol !== 1) throw new FlrError('PROTOCOL_UNSUPPORTED', `this server speaks protocol 1, not ${protocol}`)
+    this.identity = this.services.clientAuth?.identify(token)
     this.clock.clearTimeout(this.helloTimer)
     this.helloTimer = undefined
     this.client = client

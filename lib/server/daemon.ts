@@ -19,8 +19,9 @@ import { LicenseKeeper } from './license-keeper.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
-import { TcpFront, TLS_HANDSHAKE_TIMEOUT_MS } from './tcp-front.js'
+import { TcpFront } from './tcp-front.js'
 import { ServerTls, type TlsSetting } from './tls-config.js'
+import { ClientAuth } from './client-auth.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
 
@@ -40,6 +41,7 @@ export interface DaemonConfig {
   /** [TLS-1] the lease port speaks TLS only, and the HTTPS shim shares the certificate; tests shorten the timeout */
   tls?: TlsSetting
   tlsHandshakeTimeoutMs?: number
+  clientTokens?: Map<string, string> // --client-token-file (client-auth.ts)
   httpPack?: string
   maxConnections?: number
   /** [WIRE-10] --max-connections-per-address */
@@ -116,7 +118,7 @@ export class Daemon {
       moveCloseMs: this.cfg.moveCloseMs,
       clock,
       log: this.log,
-      tls: tls && { source: tls, handshakeTimeoutMs: cfg.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS },
+      tls: tls && { source: tls, handshakeTimeoutMs: cfg.tlsHandshakeTimeoutMs },
       services: {
         engine: this.engine,
         log: this.log,
@@ -126,6 +128,7 @@ export class Daemon {
         auth: (password, peer) => this.admin.auth(password, peer),
         reload: async () => ({ ...(await this.reload()) }),
         limits: this.cfg.connectionLimits,
+        clientAuth: cfg.clientTokens && new ClientAuth(cfg.clientTokens, this.engine),
       },
     })
     const { vendorKeys, hostId, licenseDir } = this.cfg

@@ -30,7 +30,7 @@ export interface TcpFrontOptions {
   /** what each connection sees of the daemon */
   services: ConnectionServices
   /** [TLS-1] the lease port speaks TLS only, with this certificate (replaced by setCertificate) */
-  tls?: { source: ServerTls; handshakeTimeoutMs: number }
+  tls?: { source: ServerTls; handshakeTimeoutMs?: number }
 }
 
 /** [TLS-1] a handshake must be done within this long, or the connection is cut */
@@ -95,7 +95,7 @@ export class TcpFront implements PortUse {
     if (!tls) return undefined
     return {
       pair: tls.source.pair,
-      handshakeTimeoutMs: tls.handshakeTimeoutMs,
+      handshakeTimeoutMs: tls.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
       onClientError: (err, socket) => log.debug({ address: socket.remoteAddress, code: (err as NodeJS.ErrnoException).code }, `TLS handshake failed: ${err.message}`),
     }
   }

@@ -6,7 +6,7 @@ import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { parseDuration } from '../../util/duration.js'
 import { FlrClient, type Lease } from '../../client/client.js'
 import { MAX_WAIT_MS } from '../../protocol/fields.js'
-import { tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 
 interface LeaseOptions extends TlsFlags {
   server?: string
@@ -38,6 +38,7 @@ async function lease(pack: string, opts: LeaseOptions, io: CliIO): Promise<void>
     client: `${userInfo().username}@${hostname()}`,
     app: 'flr lease',
     tls: tlsFrom(opts, io.env),
+    ...clientToken(io.env),
   })
   try {
     // Ctrl-C during a --wait ends the wait: closing the connection cancels it ([LEASE-4])

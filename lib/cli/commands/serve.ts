@@ -11,6 +11,7 @@ import type { Logger } from '../../server/logger.js'
 import { isFlrError } from '../../errors.js'
 import { ensurePrivateDir, tightenContents, type Tightened } from '../../util/private-files.js'
 import type { TlsSetting } from '../../server/tls-config.js'
+import { readClientTokens } from '../../server/client-auth.js'
 
 /** the repository's lpf-samples/, from dist/lib/cli/commands/ */
 const SAMPLES_DIR = fileURLToPath(new URL('../../../../lpf-samples', import.meta.url))
@@ -30,6 +31,7 @@ interface ServeOptions {
   httpsPort?: string
   tlsCert?: string
   tlsKey?: string
+  clientTokenFile?: string
   httpPack: string
   maxConnections: string
   maxConnectionsPerAddress: string
@@ -54,6 +56,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--https-port <port>', 'HTTPS shim port (needs --tls-cert)')
     .option('--tls-cert <file|auto>', 'PEM certificate: the lease port then speaks TLS only, and HTTPS uses it too; "auto": a self-signed one for this host, kept in the state directory')
     .option('--tls-key <file>', "PEM private key of --tls-cert (not with auto)")
+    .option('--client-token-file <file>', 'require a client token (FLR_CLIENT_TOKEN) for every lease op; lines NAME TOKEN: a holder\'s lease is tied to the NAME that took it (needs --no-http)')
     .option('--http-pack <name>', 'pack leased by POST /request when the body names none', 'Agent-Session')
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
@@ -80,6 +83,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     throw new CommandFailed('flr serve needs --license-dir, --state-dir and --vendor-key (or --demo); see flr serve --help', 2)
   }
   const tls = tlsSetting(opts)
+  // the HTTP shim has no way to present a token: it would be a way around it
+  if (opts.clientTokenFile !== undefined && opts.http) throw new CommandFailed('--client-token-file needs --no-http: the HTTP shim cannot present a client token', 2)
   if (opts.httpsPort !== undefined && !tls) {
     throw new CommandFailed('--https-port needs --tls-cert and --tls-key (PEM files), or --tls-cert auto', 2)
   }
@@ -131,6 +136,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     httpPort: opts.http ? port(opts.httpPort, '--http-port') : null,
     httpsPort: opts.httpsPort === undefined ? null : port(opts.httpsPort, '--https-port'),
     tls,
+    clientTokens: opts.clientTokenFile === undefined ? undefined : readClientTokens(opts.clientTokenFile),
     httpPack: opts.httpPack,
     maxConnections: count(opts.maxConnections, '--max-connections'),
     maxConnectionsPerAddress: count(opts.maxConnectionsPerAddress, '--max-connections-per-address'),

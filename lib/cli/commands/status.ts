@@ -4,7 +4,7 @@ import { json, table, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { FlrClient } from '../../client/client.js'
 import type { StatusAnswer } from '../../protocol/replies.js'
-import { tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 
 export function register(program: Command, io: CliIO): void {
   tlsOptions(program
@@ -13,7 +13,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--server <host:port>', SERVER_OPTION_HELP)
     .option('--json', 'print the raw status as JSON')
     .action(async (opts: TlsFlags & { server?: string; json?: boolean }) => {
-      const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false, tls: tlsFrom(opts, io.env) })
+      const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
       try {
         const status = await client.status()
         io.out(opts.json ? json(status) : render(status))
