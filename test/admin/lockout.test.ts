@@ -1,6 +1,9 @@
 import t, { type Test } from 'tap'
 import { AdminGate, LOCKOUT_MS } from '../../lib/admin/lockout.js'
-import { setPassword } from '../../lib/admin/password.js'
+import { randomBytes, scryptSync } from 'node:crypto'
+import { statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PASSWORD_FILE, setPassword } from '../../lib/admin/password.js'
 import { FlrError } from '../../lib/errors.js'
 
 const RIGHT = 'Corr3ct-Horse'
@@ -23,9 +26,20 @@ async function outcome(p: Promise<void>): Promise<string> {
   }
 }
 
+/**
+ * The password file as setPassword writes it, at a low scrypt cost: the file carries its own
+ * parameters, and these tests are about counting, not hashing (dozens of checks at the real
+ * cost take minutes on a loaded machine).
+ */
+function cheapPassword(stateDir: string, password: string): void {
+  const salt = randomBytes(16)
+  const hash = scryptSync(password.normalize('NFC'), salt, 32, { N: 1024, r: 8, p: 1 })
+  writeFileSync(join(stateDir, PASSWORD_FILE), JSON.stringify({ algo: 'scrypt', N: 1024, r: 8, p: 1, salt: salt.toString('base64'), hash: hash.toString('base64') }))
+}
+
 async function gateWithPassword(t: Test) {
   const stateDir = t.testdir()
-  await setPassword(stateDir, RIGHT)
+  cheapPassword(stateDir, RIGHT)
   const clock = fakeClock()
   const warnings: object[] = []
   const gate = new AdminGate({ stateDir, clock, log: { warn: (obj) => void warnings.push(obj) } })
@@ -36,7 +50,7 @@ t.test('[WIRE-8] no password set: ADMIN_PASSWORD_NOT_SET, and it never counts to
   const stateDir = t.testdir()
   const gate = new AdminGate({ stateDir, clock: fakeClock() })
   for (let i = 0; i < 4; i++) t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ADMIN_PASSWORD_NOT_SET')
-  await setPassword(stateDir, RIGHT)
+  cheapPassword(stateDir, RIGHT)
   t.equal(await outcome(gate.auth(RIGHT, PEER)), 'ok', 'a password set later works at once, without a new gate')
 })
 
@@ -122,8 +136,6 @@ t.test('[WIRE-8] loopback is never locked out; its failures are logged', async (
 t.test('[WIRE-8] the lock-out survives a restart (a new gate on the same state directory), in a 0600 file', async (t) => {
   const { gate, clock, stateDir } = await gateWithPassword(t)
   for (let i = 0; i < 3; i++) await outcome(gate.auth(WRONG, PEER))
-  const { statSync } = await import('node:fs')
-  const { join } = await import('node:path')
   t.equal(statSync(join(stateDir, 'admin-lockout.json')).mode & 0o777, 0o600)
   clock.advance(60_000)
   const again = new AdminGate({ stateDir, clock })
