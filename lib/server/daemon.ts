@@ -23,6 +23,8 @@ import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
 import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
+import { ServerTls, type TlsSetting } from './tls-config.js'
+import { ClientAuth } from './client-auth.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
 
@@ -39,7 +41,10 @@ export interface DaemonConfig {
   /** null turns the HTTP shim off ([SEC 7] --no-http) */
   httpPort?: number | null
   httpsPort?: number | null
-  tls?: { cert: string; key: string }
+  /** [TLS-1] the lease port speaks TLS only, and the HTTPS shim shares the certificate; tests shorten the timeout */
+  tls?: TlsSetting
+  tlsHandshakeTimeoutMs?: number
+  clientTokens?: Map<string, string> // --client-token-file (client-auth.ts)
   httpPack?: string
   maxConnections?: number
   /** [WIRE-10] --max-connections-per-address */
@@ -92,6 +97,7 @@ export class Daemon {
     private readonly store: LmdbLeaseStore,
     private readonly admin: AdminGate,
     private readonly accessLog: AccessLog,
+    private readonly tls: ServerTls | undefined,
   ) {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
@@ -121,16 +127,18 @@ export class Daemon {
       moveCloseMs: this.cfg.moveCloseMs,
       clock,
       log: this.log,
+      tls: tls && { source: tls, handshakeTimeoutMs: cfg.tlsHandshakeTimeoutMs },
       services: {
         engine: this.engine,
         log: this.log,
         clock,
         hello: () => this.hello(),
         status: () => this.status(),
-        auth: (password) => this.admin.auth(password),
+        auth: (password, peer) => this.admin.auth(password, peer),
         reload: async () => ({ ...(await this.reload()) }),
         report: this.usage.wire,
         limits: this.cfg.connectionLimits,
+        clientAuth: cfg.clientTokens && new ClientAuth(cfg.clientTokens, this.engine),
         requestDone: this.obs.requestDone,
       },
     })
@@ -176,6 +184,7 @@ export class Daemon {
         store,
         new AdminGate({ stateDir: cfg.stateDir, clock, log: cfg.log }),
         new AccessLog({ dir: logDir, clock, log: cfg.log }),
+        cfg.tls && ServerTls.open({ setting: cfg.tls, stateDir: cfg.stateDir, log: cfg.log }),
       )
       await daemon.boot()
       return daemon
@@ -195,7 +204,7 @@ export class Daemon {
       host: this.cfg.bind,
       httpPort: this.cfg.httpPort,
       httpsPort: this.cfg.httpsPort,
-      tls: this.cfg.tls,
+      tls: this.tls,
       log: this.log,
       wrap: (shim) => this.obs.http(shim),
       shim: {
@@ -280,6 +289,7 @@ export class Daemon {
       graceMs: this.keeper.graceMs,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
+      ...(this.tls ? { tls: this.tls.certificate } : {}),
     }
   }
 
@@ -304,6 +314,7 @@ export class Daemon {
     await this.accessLog.close()
     await this.usage.close()
     await this.store.close()
+    this.tls?.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')
   }

@@ -80,7 +80,7 @@ t.test('[WIRE-8] flr leases refusals: AUTH_FAILED exits 1, no password exits 2, 
   t.match(away.stderr(), /^flr: CONNECTION_LOST: cannot reach flr/)
 })
 
-t.test('[WIRE-8] three wrong `flr leases` runs lock the server out, for the right password too', async (t) => {
+t.test('[WIRE-8] three wrong `flr leases` runs on the server host lock nobody out: the right password works', async (t) => {
   const s = await startAdminServer(t, { password: PASSWORD, packs: PACKS })
   const codes: number[] = []
   const errors: string[] = []
@@ -90,8 +90,7 @@ t.test('[WIRE-8] three wrong `flr leases` runs lock the server out, for the righ
     errors.push(c.stderr())
   }
   t.same(codes, [1, 1, 1])
-  t.match(errors, [/AUTH_FAILED/, /AUTH_FAILED/, /LOCKED_OUT: 3 wrong admin passwords in a row: admin access is locked for 10 more minute/])
+  t.match(errors, [/AUTH_FAILED/, /AUTH_FAILED/, /AUTH_FAILED/])
   const right = terminal({ FLR_ADMIN_PASSWORD: PASSWORD })
-  t.equal(await run(['leases', '--server', s.address], right.io), 1)
-  t.match(right.stderr(), /^flr: LOCKED_OUT: /)
+  t.equal(await run(['leases', '--server', s.address], right.io), 0)
 })

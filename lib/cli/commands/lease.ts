@@ -6,8 +6,9 @@ import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { parseDuration } from '../../util/duration.js'
 import { FlrClient, type Lease } from '../../client/client.js'
 import { MAX_WAIT_MS } from '../../protocol/fields.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 
-interface LeaseOptions {
+interface LeaseOptions extends TlsFlags {
   server?: string
   wait?: string
   holder?: string
@@ -15,7 +16,7 @@ interface LeaseOptions {
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  tlsOptions(program
     .command('lease')
     .description('take a lease on PACK, keep it renewed until Ctrl-C, then release it')
     .argument('<pack>', 'the pack to lease')
@@ -23,7 +24,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--wait <duration>', 'wait this long for a free seat (e.g. 30s; at most 10m)')
     .option('--holder <name>', 'hold the lease as NAME (default: user@host)')
     .option('--json', 'print the lease as JSON')
-    .addHelpText('after', '\nExample:\n  flr lease station --wait 30s')
+    .addHelpText('after', '\nExample:\n  flr lease station --wait 30s'))
     .action(async (pack: string, opts: LeaseOptions) => lease(pack, opts, io))
 }
 
@@ -36,6 +37,8 @@ async function lease(pack: string, opts: LeaseOptions, io: CliIO): Promise<void>
     ...serverAddress(opts.server, io.env),
     client: `${userInfo().username}@${hostname()}`,
     app: 'flr lease',
+    tls: tlsFrom(opts, io.env),
+    ...clientToken(io.env),
   })
   try {
     // Ctrl-C during a --wait ends the wait: closing the connection cancels it ([LEASE-4])

@@ -1,7 +1,6 @@
 // `flr serve`: runs the daemon until Ctrl-C/SIGTERM ([SRV-8]).
 import { fileURLToPath } from 'node:url'
 import { join, resolve } from 'node:path'
-import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { CommandFailed, type CliIO } from '../io.js'
 import { parseDuration } from '../../util/duration.js'
@@ -10,6 +9,9 @@ import { screenStore } from '../../store/store-screen.js'
 import type { Daemon, DaemonConfig } from '../../server/daemon.js'
 import type { Logger } from '../../server/logger.js'
 import { isFlrError } from '../../errors.js'
+import { ensurePrivateDir, tightenContents, type Tightened } from '../../util/private-files.js'
+import type { TlsSetting } from '../../server/tls-config.js'
+import { readClientTokens } from '../../server/client-auth.js'
 
 /** the repository's lpf-samples/, from dist/lib/cli/commands/ */
 const SAMPLES_DIR = fileURLToPath(new URL('../../../../lpf-samples', import.meta.url))
@@ -29,6 +31,7 @@ interface ServeOptions {
   httpsPort?: string
   tlsCert?: string
   tlsKey?: string
+  clientTokenFile?: string
   httpPack: string
   maxConnections: string
   maxConnectionsPerAddress: string
@@ -51,9 +54,10 @@ export function register(program: Command, io: CliIO): void {
     .option('--grace <duration>', "how long clients keep leases while the server is unreachable (advertised in hello); shortens the LPF's grace (7d when it sets none), never lengthens it")
     .option('--http-port <port>', 'HTTP shim port; 0 picks a free one', '7070')
     .option('--no-http', 'turn the HTTP shim off')
-    .option('--https-port <port>', 'HTTPS shim port (needs --tls-cert and --tls-key)')
-    .option('--tls-cert <file>', 'PEM certificate for HTTPS')
-    .option('--tls-key <file>', 'PEM private key for HTTPS')
+    .option('--https-port <port>', 'HTTPS shim port (needs --tls-cert)')
+    .option('--tls-cert <file|auto>', 'PEM certificate: the lease port then speaks TLS only, and HTTPS uses it too; "auto": a self-signed one for this host, kept in the state directory')
+    .option('--tls-key <file>', "PEM private key of --tls-cert (not with auto)")
+    .option('--client-token-file <file>', 'require a client token (FLR_CLIENT_TOKEN) for every lease op; lines NAME TOKEN: a holder\'s lease is tied to the NAME that took it (needs --no-http)')
     .option('--http-pack <name>', 'pack leased by POST /request when the body names none', 'Agent-Session')
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
@@ -80,9 +84,18 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   if (!licenseDir || !stateDir || !(opts.demo || opts.vendorKey?.length)) {
     throw new CommandFailed('flr serve needs --license-dir, --state-dir and --vendor-key (or --demo); see flr serve --help', 2)
   }
-  if (opts.httpsPort !== undefined && !(opts.tlsCert && opts.tlsKey)) {
-    throw new CommandFailed('--https-port needs --tls-cert and --tls-key (PEM files)', 2)
+  const tls = tlsSetting(opts)
+  // the HTTP shim has no way to present a token: it would be a way around it
+  if (opts.clientTokenFile !== undefined && opts.http) throw new CommandFailed('--client-token-file needs --no-http: the HTTP shim cannot present a client token', 2)
+  if (opts.httpsPort !== undefined && !tls) {
+    throw new CommandFailed('--https-port needs --tls-cert and --tls-key (PEM files), or --tls-cert auto', 2)
   }
+  // every file flr creates is its user's alone, whatever the umask it was started with; what
+  // exists already is tightened below, and said in the log
+  process.umask(0o077)
+  const tightened: Parameters<Tightened>[0][] = []
+  const note: Tightened = (what) => void tightened.push(what)
+  ensurePrivateDir(stateDir, note)
   // [LEASE-8] restart time: the store's crash probe (a child process reading the whole file)
   // starts before this process loads the daemon's modules, and runs meanwhile; the store is
   // still opened only after it passed, and once the state lock is held ([LEASE-9], [SRV-7])
@@ -95,7 +108,11 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     import('../../server/fatal.js'),
   ])
   const logDir = resolve(opts.logDir ?? join(stateDir, 'logs'))
+  ensurePrivateDir(logDir, note)
+  tightenContents(stateDir, note)
+  tightenContents(logDir, note)
   const log = createLogger({ level: opts.logLevel, logDir })
+  for (const t of tightened) log.warn(t, `${t.path} was ${t.was}: tightened to ${t.now} (only flr's user may read the state directory, logs and keys)`)
   // issue 13: from here on, an error nobody handled is logged with its cause, then exits non-zero
   exitOnUnexpected({ log })
   // [HOST-2] an override is in force: say so
@@ -120,7 +137,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     graceMs: opts.grace === undefined ? undefined : duration(opts.grace, '--grace'),
     httpPort: opts.http ? port(opts.httpPort, '--http-port') : null,
     httpsPort: opts.httpsPort === undefined ? null : port(opts.httpsPort, '--https-port'),
-    tls: opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') } : undefined,
+    tls,
+    clientTokens: opts.clientTokenFile === undefined ? undefined : readClientTokens(opts.clientTokenFile),
     httpPack: opts.httpPack,
     maxConnections: count(opts.maxConnections, '--max-connections'),
     maxConnectionsPerAddress: count(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
@@ -177,6 +195,20 @@ async function startOrLog(start: () => Promise<Daemon>, log: Logger): Promise<Da
     log.flush()
     throw e
   }
+}
+
+/** [TLS-1] --tls-cert F --tls-key F, or --tls-cert auto */
+function tlsSetting(opts: ServeOptions): TlsSetting | undefined {
+  if (opts.tlsCert === undefined) {
+    if (opts.tlsKey !== undefined) throw new CommandFailed('--tls-key needs --tls-cert', 2)
+    return undefined
+  }
+  if (opts.tlsCert === 'auto') {
+    if (opts.tlsKey !== undefined) throw new CommandFailed('--tls-cert auto makes its own key: leave out --tls-key', 2)
+    return { auto: true }
+  }
+  if (opts.tlsKey === undefined) throw new CommandFailed('--tls-cert needs --tls-key (the PEM private key), or use --tls-cert auto', 2)
+  return { certFile: resolve(opts.tlsCert), keyFile: resolve(opts.tlsKey) }
 }
 
 function duration(text: string, flag: string): number {

@@ -4,16 +4,17 @@ import { json, table, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { FlrClient } from '../../client/client.js'
 import type { StatusAnswer } from '../../protocol/replies.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 import { formatGrace } from '../../lpf/plan-rules.js'
 
 export function register(program: Command, io: CliIO): void {
-  program
-    .command('status')
+  tlsOptions(program
+    .command('status'))
     .description('show the packs: limit, in use, available, waiting, expiration')
     .option('--server <host:port>', SERVER_OPTION_HELP)
     .option('--json', 'print the raw status as JSON')
-    .action(async (opts: { server?: string; json?: boolean }) => {
-      const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false })
+    .action(async (opts: TlsFlags & { server?: string; json?: boolean }) => {
+      const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
       try {
         const status = await client.status()
         io.out(opts.json ? json(status) : render(status))
@@ -34,6 +35,8 @@ export function render(s: StatusAnswer): string {
   if (s.portError) lines.push(`Port error: ${s.portError.code}: ${s.portError.message}`)
   // [LEASE-10] grants and releases are refused until the store writes again
   if (s.storeError) lines.push(`Store error: ${s.storeError.code}: ${s.storeError.message} (since ${s.storeError.since})`)
+  // [TLS-1] what a client pins, and until when
+  if (s.tls) lines.push(`TLS: ${s.tls.subject}, SHA-256 fingerprint ${s.tls.fingerprint}, valid until ${s.tls.validTo}`)
   if (s.restored) lines.push(`Restored at start: ${s.restored} lease(s)`)
   if (s.packs.length > 0) {
     const expires = s.lpf?.expiration ?? ''

@@ -5,9 +5,10 @@ import { json, type CliIO } from '../io.js'
 import { describeError } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { FlrClient } from '../../client/client.js'
+import { clientToken, tlsFrom, type TlsFlags } from '../tls-options.js'
 import { supportBundle } from '../../support/bundle.js'
 
-interface BundleOptions {
+interface BundleOptions extends TlsFlags {
   stateDir: string
   out?: string
   server?: string
@@ -22,6 +23,9 @@ export function register(program: Command, io: CliIO): void {
     .option('--out <file>', 'where to write it (default flr-support-<time>.tar.gz)')
     .option('--server <host:port>', SERVER_OPTION_HELP)
     .option('--json', 'print what was written as JSON')
+    .option('--tls', 'reach the server over TLS, verified by the system CAs')
+    .option('--tls-ca <file>', 'reach the server over TLS, trusting this CA (default: FLR_TLS_CA)')
+    .option('--tls-fingerprint <sha256>', 'reach the server over TLS, trusting exactly this certificate (default: FLR_TLS_FINGERPRINT)')
     .action(async (opts: BundleOptions) => {
       const status = await liveStatus(opts, io)
       const bundle = supportBundle({ stateDir: opts.stateDir, status })
@@ -36,7 +40,7 @@ export function register(program: Command, io: CliIO): void {
 
 async function liveStatus(opts: BundleOptions, io: CliIO): Promise<unknown> {
   try {
-    const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-support-bundle', reconnect: false })
+    const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-support-bundle', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
     try {
       return await client.status()
     } finally {
