@@ -27,6 +27,8 @@ export interface ConnectionServices {
   report?(req: ReportRequest, admin: boolean): Promise<ReportAnswer>
   /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
   limits?: Partial<ConnectionLimits>
+  /** [OBS-1] told of each request answered: its op, and performance.now() when it was read */
+  requestDone?(op: string, started: number): void
 }
 
 /** A reply's fields besides id and ok ([WIRE-2], typed in protocol/replies.ts); none for an empty reply. */
@@ -126,24 +128,30 @@ export class Connection {
       return
     }
     const { id, op } = request
+    const started = performance.now()
     let body: Body | Promise<Body>
     try {
       body = this.handle(request)
     } catch (e) {
       this.send(fail(id, this.asFlrError(e, op)))
+      this.services.requestDone?.(op, started)
       return
     }
-    if (!(body instanceof Promise)) return this.send(ok(id, body))
+    if (!(body instanceof Promise)) {
+      this.send(ok(id, body))
+      return this.services.requestDone?.(op, started)
+    }
     this.inFlight++
     body.then(
-      (answer) => this.answered(ok(id, answer)),
-      (e: unknown) => this.answered(fail(id, this.asFlrError(e, op))),
+      (answer) => this.answered(ok(id, answer), op, started),
+      (e: unknown) => this.answered(fail(id, this.asFlrError(e, op)), op, started),
     )
   }
 
-  private answered(reply: object): void {
+  private answered(reply: object, op: string, started: number): void {
     if (--this.inFlight === 0) this.lastActive = this.clock.now()
     this.send(reply)
+    this.services.requestDone?.(op, started)
   }
 
   private asFlrError(e: unknown, op: string): FlrError {

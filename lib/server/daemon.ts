@@ -16,6 +16,8 @@ import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
+import { Observability } from './observability.js'
+import { lpfSummary } from './license-state.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
@@ -61,7 +63,6 @@ export interface DaemonConfig {
 const DEFAULTS = {
   bind: '0.0.0.0',
   leaseTtlMs: 30_000,
-  graceMs: 7 * 86_400_000,
   httpPort: 7070 as number | null,
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
@@ -79,6 +80,7 @@ export class Daemon {
   private readonly usage: Usage
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
+  private readonly obs: Observability
   private http: HttpFront | undefined
   private watcher: LicenseWatcher | undefined
   private stopping: Promise<void> | undefined
@@ -94,11 +96,12 @@ export class Daemon {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
     const clock = cfg.clock ?? systemClock()
+    this.obs = new Observability({ clock, log: this.log })
     this.usage = usageFor(store, clock, cfg.historyDays, this.log)
     this.engine = new SeatEngine({
       clock,
-      store,
-      observers: this.usage.observers,
+      store: this.obs.metrics.timeWrites(store),
+      observers: [...this.usage.observers, this.obs.metrics.observer],
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)
@@ -128,6 +131,7 @@ export class Daemon {
         reload: async () => ({ ...(await this.reload()) }),
         report: this.usage.wire,
         limits: this.cfg.connectionLimits,
+        requestDone: this.obs.requestDone,
       },
     })
     const { vendorKeys, hostId, licenseDir } = this.cfg
@@ -149,7 +153,10 @@ export class Daemon {
       removalGraceMs: this.cfg.removalGraceMs,
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
+      // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
+      graceMs: cfg.graceMs,
     })
+    this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status() })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
   }
@@ -190,6 +197,7 @@ export class Daemon {
       httpsPort: this.cfg.httpsPort,
       tls: this.cfg.tls,
       log: this.log,
+      wrap: (shim) => this.obs.http(shim),
       shim: {
         engine: this.engine,
         httpPack: this.cfg.httpPack,
@@ -197,6 +205,7 @@ export class Daemon {
         // [HTTP-1] why health answers 503 when no LPF is in force
         notServing: () => this.whyNotServing(),
         accessLog: this.accessLog,
+        expiresInDays: () => this.obs.expiresInDays(),
         routes: this.usage.routes,
         version: { version: VERSION },
         log: this.log,
@@ -208,6 +217,7 @@ export class Daemon {
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
+    this.obs.start()
   }
 
   get leasePort(): number | undefined {
@@ -239,7 +249,7 @@ export class Daemon {
       hostId: this.cfg.hostId,
       serverTime: Date.now(),
       leaseTtlMs: this.cfg.leaseTtlMs,
-      graceMs: this.cfg.graceMs,
+      graceMs: this.keeper.graceMs,
       // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
       packs: serving ? this.keeper.packNames : [],
     }
@@ -261,21 +271,13 @@ export class Daemon {
       serving,
       ...(reason ? { reason } : {}),
       ...(state.kind !== 'waiting'
-        ? {
-            lpf: {
-              vendor: state.plan.vendor,
-              generated: state.plan.generated,
-              expiration: state.plan.expiration,
-              hostId: state.plan.hostId,
-              port: state.plan.port,
-              loadedAt: state.loadedAt,
-            },
-          }
+        ? { lpf: { ...lpfSummary(state.plan, state.loadedAt), ...(state.plan.expiresAt === null ? {} : { expiresInDays: this.obs.expiresInDays() }) } }
         : {}),
       ...(pendingError ? { pendingError } : {}),
       ...(portError ? { portError } : {}),
       ...storeError(this.store),
       listeningPort: this.tcp.port ?? null,
+      graceMs: this.keeper.graceMs,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
     }
@@ -293,6 +295,7 @@ export class Daemon {
     this.tcp.stopAdmitting()
     // no more reloads or timers; a run in flight may still bind a listener: the front closes it below
     const keeperClosed = this.keeper.close()
+    this.obs.stop()
     await this.watcher?.close()
     await keeperClosed
     const closing = [this.tcp.close(), this.http?.close()]
