@@ -16,7 +16,7 @@ import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
-import { readLpfFile } from './lpf-file.js'
+import { misnamedLpfs, readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
 import { TcpFront } from './tcp-front.js'
@@ -53,6 +53,8 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** after every change of the LPF's state or the lease port (flr serve's record, serve-record.ts) */
+  onChange?: () => void
 }
 
 const DEFAULTS = {
@@ -142,6 +144,8 @@ export class Daemon {
       removalGraceMs: this.cfg.removalGraceMs,
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
+      misnamed: () => misnamedLpfs(licenseDir, fileName),
+      onChange: () => cfg.onChange?.(),
     })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
@@ -150,7 +154,7 @@ export class Daemon {
   /** Starts the daemon. [SRV-1] it starts without a valid LPF; it refuses only for [SRV-7] and [LEASE-9]. */
   static async start(cfg: DaemonConfig): Promise<Daemon> {
     const lock = lockStateDir(cfg.stateDir)
-    if (lock.staleFrom) cfg.log.warn({ pid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
+    if (lock.staleFrom) cfg.log.warn({ stalePid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
     let store: LmdbLeaseStore | undefined
     try {
       store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen })

@@ -53,4 +53,8 @@ export interface KeeperOptions {
   recheckMs: number
   /** [SRV-2] a file failing within this long of its last write is judged again once quiet */
   quietMs: number
+  /** [SRV-1] the other `*.lp` files in the license directory (an LPF saved under another name) */
+  misnamed?(): string[]
+  /** after every change of state or port: the serve record (serve-record.ts) follows it */
+  onChange?(): void
 }

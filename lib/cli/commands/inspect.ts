@@ -118,7 +118,7 @@ function humanReport(file: string, verdict: Verdict, plan: LicensePlan | undefin
   return lines
 }
 
-function jsonReport(file: string, verdict: Verdict, plan: LicensePlan | undefined, hostChecked: boolean): object {
+function jsonReport(file: string, verdict: Verdict, plan: LicensePlan | undefined, hostChecked: boolean): Record<string, unknown> {
   const error = verdict.error
   return {
     file,
