@@ -11,22 +11,25 @@ import { EXIT_NOT_SERVING } from '../../lib/cli/io.js'
 import { HOST_ID, freePort, lpfText, makeDirs } from '../helpers/server.js'
 import { eventually, httpCall, spawnServeWithHttp, terminal } from '../helpers/admin.js'
 
+/** the machine may be loaded: generous, never a timed assertion */
+const LONG = 120_000
+
 const EXPECTED = `${HOST_ID}.lp`
 
 t.test('[SRV-1] [HTTP-1] empty license dir, a misnamed customer.lp, then the right name: log, flr status (exit 3) and health 503 say why', async (t) => {
   const dirs = makeDirs(t)
   const serve = spawnServeWithHttp(t, dirs)
-  const httpPort = await serve.httpPort()
+  const httpPort = Number((await serve.waitForLog(/^HTTP shim listening/, LONG)).port)
 
   // at start: the log names the expected file and the directory
-  const first = await serve.waitForLog(/^not serving: no /)
+  const first = await serve.waitForLog(/^not serving: no /, LONG)
   t.equal(first.code, 'LPF_MISSING')
   t.equal(first.expected, EXPECTED, 'the log names the file it expects')
   t.equal(first.licenseDir, dirs.licenseDir, 'and the directory')
   t.match(String(first.msg), `no ${EXPECTED} in ${dirs.licenseDir}`)
 
   // flr status: no lease port is bound, yet it answers, from the server's state directory
-  await eventually(() => readServeRecord(dirs.stateDir)?.httpPort === httpPort, 'the serve record')
+  await eventually(() => readServeRecord(dirs.stateDir)?.httpPort === httpPort, 'the serve record', LONG)
   let term = terminal()
   t.equal(await run(['status', '--state-dir', dirs.stateDir], term.io), EXIT_NOT_SERVING, 'exit 3 while nothing is served')
   t.match(term.stdout(), `NOT serving: LPF_MISSING: no ${EXPECTED} in ${dirs.licenseDir}`)
@@ -41,10 +44,10 @@ t.test('[SRV-1] [HTTP-1] empty license dir, a misnamed customer.lp, then the rig
   // the vendor's file saved under another name: the log (at once: the watcher sees any *.lp), status and health name it
   const port = await freePort()
   writeFileSync(join(dirs.licenseDir, 'customer.lp'), lpfText({ port, packs: [{ name: 'station', limit: 2 }] }))
-  const misnamed = await serve.waitForLog(/^not serving: .*customer\.lp is there/)
+  const misnamed = await serve.waitForLog(/^not serving: .*customer\.lp is there/, LONG)
   t.same(misnamed.misnamed, ['customer.lp'], 'the log lists the misnamed *.lp')
   t.match(String(misnamed.msg), new RegExp(`no ${EXPECTED} in .*customer\\.lp is there.*${EXPECTED}`))
-  await eventually(() => /customer\.lp is there/.test(readServeRecord(dirs.stateDir)?.reason?.message ?? ''), 'the record to name customer.lp')
+  await eventually(() => /customer\.lp is there/.test(readServeRecord(dirs.stateDir)?.reason?.message ?? ''), 'the record to name customer.lp', LONG)
   term = terminal()
   t.equal(await run(['status', '--state-dir', dirs.stateDir], term.io), EXIT_NOT_SERVING)
   t.match(term.stdout(), /customer\.lp is there/, 'flr status names the misnamed file')
@@ -54,8 +57,8 @@ t.test('[SRV-1] [HTTP-1] empty license dir, a misnamed customer.lp, then the rig
 
   // renamed as the log said: served; flr status finds the port the LPF names, exit 0; health 200
   renameSync(join(dirs.licenseDir, 'customer.lp'), join(dirs.licenseDir, EXPECTED))
-  await serve.waitForLog(/^LPF loaded: serving/)
-  await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === port, 'the record to name the lease port')
+  await serve.waitForLog(/^LPF loaded: serving/, LONG)
+  await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === port, 'the record to name the lease port', LONG)
   term = terminal()
   t.equal(await run(['status', '--state-dir', dirs.stateDir], term.io), 0, 'exit 0 once serving')
   t.match(term.stdout(), /Serving\.[\s\S]*station\s+2\s+0\s+2/)
@@ -70,11 +73,11 @@ t.test('[SRV-1] [SRV-3] flr status --server on a server whose LPF was removed: t
   const port = await freePort()
   writeFileSync(join(dirs.licenseDir, EXPECTED), lpfText({ port, packs: [{ name: 'station', limit: 1 }] }))
   const serve = spawnServeWithHttp(t, dirs)
-  await serve.waitForLog(/^LPF loaded: serving/)
+  await serve.waitForLog(/^LPF loaded: serving/, LONG)
   let term = terminal()
   t.equal(await run(['status', '--server', `127.0.0.1:${port}`], term.io), 0)
   unlinkSync(join(dirs.licenseDir, EXPECTED))
-  await serve.waitForLog(/^stopped serving/, 30_000)
+  await serve.waitForLog(/^stopped serving/, LONG)
   term = terminal()
   t.equal(await run(['status', '--server', `127.0.0.1:${port}`], term.io), EXIT_NOT_SERVING)
   t.match(term.stdout(), /NOT serving: LPF_MISSING/)

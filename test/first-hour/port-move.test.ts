@@ -11,6 +11,9 @@ import { readServeRecord } from '../../lib/server/serve-record.js'
 import { dropLpf, freePort, makeDirs, spawnServe } from '../helpers/server.js'
 import { PASSWORD, RawClient, eventually, terminal } from '../helpers/admin.js'
 
+/** the machine may be loaded: generous, never a timed assertion */
+const LONG = 120_000
+
 const PACKS = [{ name: 'station', limit: 3 }]
 
 t.test('[SRV-5] [SRV-1] status, leases and support-bundle find the port the LPF names, and follow it when it moves', async (t) => {
@@ -19,8 +22,8 @@ t.test('[SRV-5] [SRV-1] status, leases and support-bundle find the port the LPF 
   dropLpf(dirs.licenseDir, { port: first, packs: PACKS })
   await setPassword(dirs.stateDir, PASSWORD)
   const serve = spawnServe(t, dirs)
-  await serve.waitForLog(/^LPF loaded: serving/)
-  await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === first, 'the record of the first port')
+  await serve.waitForLog(/^LPF loaded: serving/, LONG)
+  await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === first, 'the record of the first port', LONG)
   const holder = await RawClient.open(t, first, 'ws-1')
   await holder.request('lease', { pack: 'station' })
 
@@ -34,7 +37,7 @@ t.test('[SRV-5] [SRV-1] status, leases and support-bundle find the port the LPF 
   // the vendor's new LPF moves the server
   const second = await freePort()
   dropLpf(dirs.licenseDir, { port: second, packs: PACKS })
-  await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === second, 'the record of the new port')
+  await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === second, 'the record of the new port', LONG)
   term = terminal()
   t.equal(await run(['status', '--state-dir', dirs.stateDir, '--json'], term.io), 0, 'flr status after the move')
   t.match(JSON.parse(term.stdout()), { serving: true, listeningPort: second, lpf: { port: second } })
