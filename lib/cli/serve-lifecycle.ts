@@ -44,11 +44,12 @@ export function recordServe(config: DaemonConfig, log: Logger): ServeLifecycle {
     reopenLogFile(log)
     log.info('SIGHUP: flr.log reopened')
   }
+  // from the start: without a handler, Node ends the process on SIGHUP
+  process.on('SIGHUP', onHangup)
   return {
     started(d) {
       daemon = d
       write()
-      process.on('SIGHUP', onHangup)
     },
     stopped() {
       process.off('SIGHUP', onHangup)

@@ -16,7 +16,7 @@ t.test('[LEASE-3] a bare number is no duration: the message suggests the unit', 
 
 t.test('[LEASE-3] [LEASE-5] flr serve and flr lease refuse bad values with exit 2, naming the option', async (t) => {
   const dirs = makeDirs(t)
-  const base = ['serve', '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--vendor-key', VENDOR_PUB, '--host-id', 'Lnx-TEST-TEST-TEST-TEST', '--no-http']
+  const base = ['serve', '--license-dir', dirs.licenseDir, '--state-dir', dirs.stateDir, '--vendor-key', VENDOR_PUB, '--host-id', 'Lnx-TEST-TEST-TEST-TEST']
   const cases: [string[], RegExp][] = [
     [['--lease-ttl', '30'], /--lease-ttl: "30" has no unit: did you mean 30s\?/],
     [['--lease-ttl', '0'], /--lease-ttl: "0" has no unit/],
@@ -28,6 +28,7 @@ t.test('[LEASE-3] [LEASE-5] flr serve and flr lease refuse bad values with exit 
     [['--bind', 'no such host!'], /--bind: "no such host!" is not/],
     [['--http-port', '70000'], /--http-port: "70000" is not a port/],
     [['--http-port', '80x'], /--http-port: "80x" is not a port/],
+    [['--no-http', '--http-port', '70000'], /--http-port: "70000" is not a port/],
     [['--max-connections', '0'], /--max-connections: "0" is not a positive whole number/],
     [['--max-connections-per-address', '1.5'], /--max-connections-per-address: "1.5" is not/],
     [['--https-port', '7071', '--tls-cert', '/nonexistent/cert.pem', '--tls-key', '/nonexistent/key.pem'], /--tls-cert: cannot read \/nonexistent\/cert.pem \(ENOENT\)/],

@@ -87,10 +87,12 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     bind: bindOption(opts.bind),
     leaseTtlMs: durationOption(opts.leaseTtl, '--lease-ttl', LEASE_TTL_BOUNDS),
     graceMs: durationOption(opts.grace, '--grace', GRACE_BOUNDS),
-    httpPort: opts.http ? portOption(opts.httpPort, '--http-port') : null,
+    // checked even with --no-http (which commander lets win): a typo is said, not ignored
+    httpPort: portOption(opts.httpPort, '--http-port'),
     httpsPort: opts.httpsPort === undefined ? null : portOption(opts.httpsPort, '--https-port'),
     maxConnections: countOption(opts.maxConnections, '--max-connections'),
     maxConnectionsPerAddress: countOption(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
+    tls: opts.tlsCert && opts.tlsKey ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey, '--tls-key') } : undefined,
   }
   // [LEASE-8] restart time: the store's crash probe (a child process reading the whole file)
   // starts before this process loads the daemon's modules, and runs meanwhile; the store is
@@ -125,14 +127,17 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     hostId,
     log,
     ...checked,
-    tls: opts.tlsCert && opts.tlsKey ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey, '--tls-key') } : undefined,
+    httpPort: opts.http ? checked.httpPort : null,
     httpPack: opts.httpPack,
     logDir,
     storeScreen,
   }
   // [SRV-1] the record of the real ports and of why nothing is served follows every change
   const record = recordServe(config, log)
-  const daemon = await startOrLog(() => Daemon.start(config), log)
+  const daemon = await startOrLog(() => Daemon.start(config), log).catch((e: unknown) => {
+    record.stopped()
+    throw e
+  })
   record.started(daemon)
   // the snapshot only feeds support bundles: failing to write it is worth a warning, not the
   // end of a running daemon (which then exited without daemon.stop(): no shutdown push, [SRV-8])
