@@ -134,7 +134,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   }
   // [SRV-1] the record of the real ports and of why nothing is served follows every change
   const record = recordServe(config, log)
-  const daemon = await startOrLog(() => Daemon.start(config), log).catch((e: unknown) => {
+  const daemon = await startOrLog(() => Daemon.start(config), log, checked.bind).catch((e: unknown) => {
     record.stopped()
     throw e
   })
@@ -176,15 +176,24 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
  * STORE_DAMAGED) goes to the log as well as to stderr: whoever reads flr.log to learn why
  * the server is not running finds the code and what to do there.
  */
-async function startOrLog(start: () => Promise<Daemon>, log: Logger): Promise<Daemon> {
+async function startOrLog(start: () => Promise<Daemon>, log: Logger, bind: string): Promise<Daemon> {
   try {
     return await start()
   } catch (e) {
-    if (isFlrError(e)) log.error({ code: e.code }, `not starting: ${e.message}`)
+    const failure = isFlrError(e) ? e : bindFailure(e, bind)
+    if (failure) log.error({ code: failure instanceof CommandFailed ? 'USAGE' : failure.code }, `not starting: ${failure.message}`)
     else log.error({ err: e }, 'not starting: unexpected error')
     log.flush()
-    throw e
+    throw failure ?? e
   }
+}
+
+/** A --bind address that looks right but is not this host's, or a name that does not resolve: the option is wrong. */
+function bindFailure(e: unknown, bind: string): CommandFailed | undefined {
+  const code = (e as NodeJS.ErrnoException).code
+  if (code === 'EADDRNOTAVAIL') return new CommandFailed(`--bind: ${bind} is not an address of this host (EADDRNOTAVAIL); use one of its addresses, or 0.0.0.0 for all`, 2)
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CommandFailed(`--bind: the host name ${bind} does not resolve (${code})`, 2)
+  return undefined
 }
 
 function readPem(file: string, flag: string): string {
