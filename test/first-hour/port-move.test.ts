@@ -21,7 +21,8 @@ t.test('[SRV-5] [SRV-1] status, leases and support-bundle find the port the LPF 
   const first = await freePort()
   dropLpf(dirs.licenseDir, { port: first, packs: PACKS })
   await setPassword(dirs.stateDir, PASSWORD)
-  const serve = spawnServe(t, dirs)
+  // a long TTL: the raw client does not renew, and a loaded machine may take minutes here
+  const serve = spawnServe(t, dirs, ['--lease-ttl', '1h'])
   await serve.waitForLog(/^LPF loaded: serving/, LONG)
   await eventually(() => readServeRecord(dirs.stateDir)?.leasePort === first, 'the record of the first port', LONG)
   const holder = await RawClient.open(t, first, 'ws-1')

@@ -57,7 +57,7 @@ function typeByteAfter(body: Buffer, key: string): number {
 }
 
 t.test('[WIRE-2] expiresAt and serverTime reach an independent decoder as integers (int64), never float64', async (t) => {
-  const { port } = await servePacks(t, [{ name: 'station', limit: 2 }])
+  const { port } = await servePacks(t, [{ name: 'station', limit: 2 }], { leaseTtlMs: 3_600_000 })
   const socket = connect({ host: '127.0.0.1', port })
   t.teardown(() => socket.destroy())
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
