@@ -16,6 +16,7 @@ import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
+import { lpfSummary } from './license-state.js'
 import { misnamedLpfs, readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
@@ -60,7 +61,6 @@ export interface DaemonConfig {
 const DEFAULTS = {
   bind: '0.0.0.0',
   leaseTtlMs: 30_000,
-  graceMs: 7 * 86_400_000,
   httpPort: 7070 as number | null,
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
@@ -146,6 +146,8 @@ export class Daemon {
       quietMs: WRITE_QUIET_MS,
       misnamed: () => misnamedLpfs(licenseDir, fileName),
       onChange: () => cfg.onChange?.(),
+      // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
+      graceMs: cfg.graceMs,
     })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
@@ -234,7 +236,7 @@ export class Daemon {
       hostId: this.cfg.hostId,
       serverTime: Date.now(),
       leaseTtlMs: this.cfg.leaseTtlMs,
-      graceMs: this.cfg.graceMs,
+      graceMs: this.keeper.graceMs,
       // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
       packs: serving ? this.keeper.packNames : [],
     }
@@ -255,22 +257,12 @@ export class Daemon {
     return {
       serving,
       ...(reason ? { reason } : {}),
-      ...(state.kind !== 'waiting'
-        ? {
-            lpf: {
-              vendor: state.plan.vendor,
-              generated: state.plan.generated,
-              expiration: state.plan.expiration,
-              hostId: state.plan.hostId,
-              port: state.plan.port,
-              loadedAt: state.loadedAt,
-            },
-          }
-        : {}),
+      ...(state.kind !== 'waiting' ? { lpf: lpfSummary(state.plan, state.loadedAt) } : {}),
       ...(pendingError ? { pendingError } : {}),
       ...(portError ? { portError } : {}),
       ...storeError(this.store),
       listeningPort: this.tcp.port ?? null,
+      graceMs: this.keeper.graceMs,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
     }

@@ -24,7 +24,7 @@ interface ServeOptions {
   hostId?: string
   bind: string
   leaseTtl: string
-  grace: string
+  grace?: string
   http: boolean
   httpPort: string
   httpsPort?: string
@@ -48,7 +48,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--host-id <id>', "override this machine's host id (containers, tests); also FLR_HOST_ID")
     .option('--bind <addr>', 'address the lease port and HTTP shim listen on', '0.0.0.0')
     .option('--lease-ttl <duration>', 'lease lifetime from grant or last renew, 1s to 1h', '30s')
-    .option('--grace <duration>', 'how long clients keep leases while the server is unreachable (advertised in hello), 0s to 30d', '7d')
+    .option('--grace <duration>', "how long clients keep leases while the server is unreachable (advertised in hello), 0s to 30d; shortens the LPF's grace (7d when it sets none), never lengthens it")
     .option('--http-port <port>', 'HTTP shim port; 0 picks a free one', '7070')
     .option('--no-http', 'turn the HTTP shim off')
     .option('--https-port <port>', 'HTTPS shim port (needs --tls-cert and --tls-key)')
@@ -86,7 +86,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
   const checked = {
     bind: bindOption(opts.bind),
     leaseTtlMs: durationOption(opts.leaseTtl, '--lease-ttl', LEASE_TTL_BOUNDS),
-    graceMs: durationOption(opts.grace, '--grace', GRACE_BOUNDS),
+    // [LPF-2] undefined when not given: the LPF's grace then applies
+    graceMs: opts.grace === undefined ? undefined : durationOption(opts.grace, '--grace', GRACE_BOUNDS),
     // checked even with --no-http (which commander lets win): a typo is said, not ignored
     httpPort: portOption(opts.httpPort, '--http-port'),
     httpsPort: opts.httpsPort === undefined ? null : portOption(opts.httpsPort, '--https-port'),
@@ -153,7 +154,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
       vendorKeyFiles: vendorKey.map((f) => resolve(f)),
       bind: opts.bind,
       leaseTtlMs: config.leaseTtlMs!,
-      graceMs: config.graceMs!,
+      graceMs: config.graceMs ?? null,
       httpPort: daemon.httpPort,
       httpsPort: daemon.httpsPort,
       httpPack: opts.httpPack,
