@@ -39,7 +39,7 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** --json output: always one object (a list goes under a key, `{leases: [...]}`), never a bare array */
-export function json(value: Record<string, unknown>): string {
+export function json<T extends object>(value: T extends readonly unknown[] ? never : T): string {
   return JSON.stringify(value, null, 2)
 }
 

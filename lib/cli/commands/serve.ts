@@ -35,6 +35,7 @@ interface ServeOptions {
   maxConnectionsPerAddress: string
   logDir?: string
   logLevel: string
+  historyDays: string
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -57,6 +58,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--http-pack <name>', 'pack leased by POST /request when the body names none', 'Agent-Session')
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
+    .option('--history-days <days>', 'how long the usage history (flr report) is kept, in days; 0 keeps none', '400')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
     .addHelpText(
@@ -94,6 +96,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     maxConnections: countOption(opts.maxConnections, '--max-connections'),
     maxConnectionsPerAddress: countOption(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
     tls: opts.tlsCert && opts.tlsKey ? { cert: readPem(opts.tlsCert, '--tls-cert'), key: readPem(opts.tlsKey, '--tls-key') } : undefined,
+    historyDays: opts.historyDays === '0' ? 0 : countOption(opts.historyDays, '--history-days'),
   }
   // [LEASE-8] restart time: the store's crash probe (a child process reading the whole file)
   // starts before this process loads the daemon's modules, and runs meanwhile; the store is
