@@ -61,6 +61,7 @@ export const ERRORS = {
   INTERNAL: 'the server failed to handle the request; its log says why',
   CONNECTION_LOST: 'the connection to the server was lost',
   USAGE: 'invalid command line',
+  FAILED: 'the command failed; the message says why',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -18,7 +18,7 @@ import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
 import { Observability } from './observability.js'
 import { lpfSummary } from './license-state.js'
-import { readLpfFile } from './lpf-file.js'
+import { misnamedLpfs, readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
 import { usageFor, type Usage } from './usage.js'
@@ -61,6 +61,8 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** after every change of the LPF's state or the lease port (flr serve's record, serve-record.ts) */
+  onChange?: () => void
   /** [OBS-2] --history-days: how long the usage history is kept (default 400; 0: none is kept) */
   historyDays?: number
 }
@@ -161,6 +163,8 @@ export class Daemon {
       removalGraceMs: this.cfg.removalGraceMs,
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
+      misnamed: () => misnamedLpfs(licenseDir, fileName),
+      onChange: () => cfg.onChange?.(),
       // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
       graceMs: cfg.graceMs,
     })
@@ -172,7 +176,7 @@ export class Daemon {
   /** Starts the daemon. [SRV-1] it starts without a valid LPF; it refuses only for [SRV-7] and [LEASE-9]. */
   static async start(cfg: DaemonConfig): Promise<Daemon> {
     const lock = lockStateDir(cfg.stateDir)
-    if (lock.staleFrom) cfg.log.warn({ pid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
+    if (lock.staleFrom) cfg.log.warn({ stalePid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
     let store: LmdbLeaseStore | undefined
     try {
       store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen, history: cfg.historyDays !== 0 })

@@ -35,14 +35,15 @@ t.test('[WIRE-8] flr leases --json, filtered by pack, with the server from FLR_S
 
   const all = terminal({ FLR_ADMIN_PASSWORD: PASSWORD, FLR_SERVER: s.address })
   t.equal(await run(['leases', '--json'], all.io), 0)
-  const leases = JSON.parse(all.stdout())
+  // one convention for --json: an object, the list under its name
+  const { leases } = JSON.parse(all.stdout())
   t.equal(leases.length, 2)
   for (const l of leases) t.same(Object.keys(l).sort(), ['address', 'client', 'expiresAt', 'grantedAt', 'holder', 'lease', 'pack'])
 
   const one = terminal({ FLR_ADMIN_PASSWORD: PASSWORD, FLR_SERVER: s.address })
   t.equal(await run(['leases', 'station', '--json'], one.io), 0)
-  t.match(JSON.parse(one.stdout()), [{ lease: station.lease, pack: 'station', holder: 'ws-1', client: 'ws-1', address: ws.localAddress }])
-  t.equal(JSON.parse(one.stdout()).length, 1)
+  t.match(JSON.parse(one.stdout()).leases, [{ lease: station.lease, pack: 'station', holder: 'ws-1', client: 'ws-1', address: ws.localAddress }])
+  t.equal(JSON.parse(one.stdout()).leases.length, 1)
 
   const none = terminal({ FLR_ADMIN_PASSWORD: PASSWORD, FLR_SERVER: s.address })
   await ws.request('release', { lease: station.lease })

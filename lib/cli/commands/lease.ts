@@ -3,6 +3,7 @@ import { hostname, userInfo } from 'node:os'
 import type { Command } from 'commander'
 import { CommandFailed, json, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { STATE_DIR_OPTION_HELP } from '../local-server.js'
 import { parseDuration } from '../../util/duration.js'
 import { FlrClient, type Lease } from '../../client/client.js'
 import { MAX_WAIT_MS } from '../../protocol/fields.js'
@@ -10,6 +11,7 @@ import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.
 
 interface LeaseOptions extends TlsFlags {
   server?: string
+  stateDir?: string
   wait?: string
   holder?: string
   json?: boolean
@@ -21,6 +23,7 @@ export function register(program: Command, io: CliIO): void {
     .description('take a lease on PACK, keep it renewed until Ctrl-C, then release it')
     .argument('<pack>', 'the pack to lease')
     .option('--server <host:port>', SERVER_OPTION_HELP)
+    .option('--state-dir <dir>', STATE_DIR_OPTION_HELP)
     .option('--wait <duration>', 'wait this long for a free seat (e.g. 30s; at most 10m)')
     .option('--holder <name>', 'hold the lease as NAME (default: user@host)')
     .option('--json', 'print the lease as JSON')
@@ -34,7 +37,7 @@ const RELEASE_TIMEOUT_MS = 5_000
 async function lease(pack: string, opts: LeaseOptions, io: CliIO): Promise<void> {
   const wait = opts.wait === undefined ? undefined : parseWait(opts.wait)
   const client = await FlrClient.connect({
-    ...serverAddress(opts.server, io.env),
+    ...serverAddress(opts.server, io.env, opts.stateDir),
     client: `${userInfo().username}@${hostname()}`,
     app: 'flr lease',
     tls: tlsFrom(opts, io.env),
