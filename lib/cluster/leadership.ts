@@ -9,7 +9,10 @@ import type { Clock } from '../util/clock.js'
 /** Who leads, as the database says: the node's id and the lease address it advertises. */
 export interface LeaderInfo {
   node: string
+  /** `host:port` of its lease port */
   address: string
+  /** `host:port` of its HTTP shim, when it has one ([HA-4] /request names it) */
+  http?: string
 }
 
 /** An attempt to take the row: our new term, or who holds it (none when it is free but was lost to a race). */
