@@ -12,6 +12,7 @@ import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import type { HelloAnswer, Problem, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
+import { helloAnswer, statusAnswer, whyNotServing, type AnswerSources } from './daemon-answers.js'
 import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
@@ -222,53 +223,29 @@ export class Daemon {
   }
 
   private hello(): HelloAnswer {
-    const serving = this.keeper.serving
-    return {
-      protocol: 1,
-      server: `flr/${VERSION}`,
-      vendor: this.keeper.plan?.vendor ?? '',
-      hostId: this.cfg.hostId,
-      serverTime: Date.now(),
-      leaseTtlMs: this.cfg.leaseTtlMs,
-      graceMs: this.cfg.graceMs,
-      // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
-      packs: serving ? this.keeper.packNames : [],
-    }
+    return helloAnswer(this.answers)
   }
 
   /** [SRV-1] [SRV-3] [SRV-6] why no lease is served, or undefined while serving */
   private whyNotServing(): Problem | undefined {
-    const state = this.keeper.state
-    return state.kind === 'waiting' || state.kind === 'stopped' ? state.why : undefined
+    return whyNotServing(this.keeper)
   }
 
   /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases */
   status(): StatusAnswer {
-    const state = this.keeper.state
-    const serving = this.keeper.serving
-    const { pendingError, portError } = this.keeper
-    const reason = this.whyNotServing()
+    return statusAnswer(this.answers)
+  }
+
+  private get answers(): AnswerSources {
     return {
-      serving,
-      ...(reason ? { reason } : {}),
-      ...(state.kind !== 'waiting'
-        ? {
-            lpf: {
-              vendor: state.plan.vendor,
-              generated: state.plan.generated,
-              expiration: state.plan.expiration,
-              hostId: state.plan.hostId,
-              port: state.plan.port,
-              loadedAt: state.loadedAt,
-            },
-          }
-        : {}),
-      ...(pendingError ? { pendingError } : {}),
-      ...(portError ? { portError } : {}),
-      ...storeError(this.store),
-      listeningPort: this.tcp.port ?? null,
-      restored: this.restored,
-      packs: serving ? this.engine.packs() : [],
+      hostId: this.cfg.hostId,
+      leaseTtlMs: this.cfg.leaseTtlMs,
+      graceMs: this.cfg.graceMs,
+      keeper: this.keeper,
+      engine: this.engine,
+      listeningPort: () => this.tcp.port,
+      storeError: () => storeError(this.store),
+      restored: () => this.restored,
     }
   }
 
