@@ -133,6 +133,11 @@ export class Leadership {
     }
   }
 
+  /** Stops leading now without a word to the database (the store's fence saw the term gone). */
+  stepDown(): void {
+    if (this.current.kind === 'leader') this.set({ kind: 'follower' })
+  }
+
   /** Stops without resigning (tests that play a crash; the daemon resigns). */
   close(): void {
     this.stopTimers()

@@ -91,6 +91,16 @@ export class PgLeadership implements LeadershipDb {
     await this.upsertSelf('standby')
   }
 
+  /** Who leads now by the database's clock, if anyone. */
+  async leader(): Promise<LeaderInfo | undefined> {
+    const { rows } = await this.pool.query<{ node: string; address: string | null; http: string | null }>(
+      `SELECT l.node, l.address, n.http FROM flr_leader l LEFT JOIN flr_nodes n ON n.host_id = l.node
+       WHERE l.id = 1 AND l.node IS NOT NULL AND l.expires_at > now()`,
+    )
+    const row = rows[0]
+    return row ? leaderInfo(row.node, row.address, row.http) : undefined
+  }
+
   /** [HA-8] every node, as the database last saw it. */
   async nodes(): Promise<NodeRow[]> {
     const { rows } = await this.pool.query<{ host_id: string; address: string; http: string | null; role: string; last_seen: Date; ago_ms: string; lpf_digest: string | null }>(

@@ -52,6 +52,8 @@ export interface DaemonConfig {
   recheckMs?: number
   /** [SRV-5] how long old connections live after `moving` */
   moveCloseMs?: number
+  /** [HA-3] [HA-4] on the PostgreSQL store: --advertise, --leader-ttl, --leader-renew */
+  cluster?: { advertise: string; leaderTtlMs: number; leaderRenewMs: number }
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
 }
