@@ -43,6 +43,8 @@ export const ERRORS = {
   // [LEASE-9] [SRV-7] the state directory and the daemon
   STORE_WRONG_HOST: 'the state directory belongs to another host',
   STORE_DAMAGED: 'the lease store is damaged',
+  // [HA-1] a PostgreSQL store whose schema a newer flr wrote
+  STORE_NEWER: 'the lease store was written by a newer flr',
   STATE_LOCKED: 'another flr serve is using this state directory',
   PORT_IN_USE: 'the port is held by another process',
   // [LEASE-10] the store cannot write: grants and releases are refused until it can
