@@ -4,6 +4,7 @@
 import type { HelloAnswer, Problem, StatusAnswer } from '../protocol/replies.js'
 import { VERSION } from '../version.js'
 import type { LicenseKeeper } from './license-keeper.js'
+import type { ClusterRole } from './role.js'
 import type { SeatEngine } from '../engine/engine.js'
 
 export interface AnswerSources {
@@ -17,6 +18,8 @@ export interface AnswerSources {
   storeError(): Pick<StatusAnswer, 'storeError'>
   /** [LEASE-8] leases restored at start */
   restored(): number
+  /** [HA-4] [HA-8] a cluster node's role (the PostgreSQL store) */
+  role?: Pick<ClusterRole, 'hello' | 'status' | 'whyNotServing'>
 }
 
 export function helloAnswer(src: AnswerSources): HelloAnswer {
@@ -31,6 +34,8 @@ export function helloAnswer(src: AnswerSources): HelloAnswer {
     graceMs: src.graceMs,
     // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
     packs: serving ? src.keeper.packNames : [],
+    // [WIRE-4] [HA-4] in a cluster: role, leader, servers
+    ...src.role?.hello(),
   }
 }
 
@@ -44,9 +49,10 @@ export function whyNotServing(keeper: LicenseKeeper): Problem | undefined {
 export function statusAnswer(src: AnswerSources): StatusAnswer {
   const { keeper } = src
   const state = keeper.state
-  const serving = keeper.serving
+  // [HA-4] a standby has its LPF but serves no lease: it says who does
+  const reason = whyNotServing(keeper) ?? src.role?.whyNotServing()
+  const serving = keeper.serving && reason === undefined
   const { pendingError, portError } = keeper
-  const reason = whyNotServing(keeper)
   return {
     serving,
     ...(reason ? { reason } : {}),
@@ -68,5 +74,6 @@ export function statusAnswer(src: AnswerSources): StatusAnswer {
     listeningPort: src.listeningPort() ?? null,
     restored: src.restored(),
     packs: serving ? src.engine.packs() : [],
+    ...(src.role ? { cluster: src.role.status() } : {}),
   }
 }

@@ -101,6 +101,11 @@ export class RoleEngine implements FrontEngine {
     this.engine = undefined
   }
 
+  /** [SRV-8] the daemon stops: as drop(), nothing written */
+  close(): void {
+    this.drop()
+  }
+
   applyPlan(packs: readonly PackPlan[]): void {
     this.plan = packs
     this.engine?.applyPlan(packs)

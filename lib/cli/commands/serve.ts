@@ -37,6 +37,7 @@ interface ServeOptions {
   logDir?: string
   logLevel: string
   advertise?: string
+  store?: string
   leaderTtl: string
   leaderRenew: string
 }
@@ -62,6 +63,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
+    .option('--store <lmdb|url>', 'where leases live: lmdb (default, in --state-dir) or postgres://… shared by a cluster; also FLR_STORE')
     .option('--advertise <host>', 'the host name or address other nodes and clients reach this node at (default: the host name)')
     .option('--leader-ttl <duration>', 'how long a leadership term lasts without renewal (PostgreSQL store)', '5s')
     .option('--leader-renew <duration>', 'how often the leader renews its term; under half of --leader-ttl', '1s')
@@ -83,6 +85,13 @@ function clusterOptions(opts: ServeOptions): NonNullable<DaemonConfig['cluster']
   const wrong = checkLeaderTimes(leaderTtlMs, leaderRenewMs)
   if (wrong) throw new CommandFailed(wrong, 2)
   return { advertise: opts.advertise ?? hostname(), leaderTtlMs, leaderRenewMs }
+}
+
+/** [HA-1] `lmdb` or a PostgreSQL URL; anything else is a usage error naming the option */
+function storeOption(store: string | undefined): string | undefined {
+  if (store === undefined || store === '' || store === 'lmdb') return undefined
+  if (/^postgres(ql)?:\/\//i.test(store)) return store
+  throw new CommandFailed('--store takes lmdb or a postgres:// URL', 2)
 }
 
 async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
@@ -141,6 +150,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     maxConnectionsPerAddress: count(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
     logDir,
     storeScreen,
+    store: storeOption(opts.store ?? io.env.FLR_STORE),
     cluster: clusterOptions(opts),
   }
   const daemon = await startOrLog(() => Daemon.start(config), log)
