@@ -49,7 +49,7 @@ export const ERRORS = {
   PORT_IN_USE: 'the port is held by another process',
   // [LEASE-10] the store cannot write: grants and releases are refused until it can
   STORE_UNAVAILABLE: 'the lease store cannot write; grants and releases resume by themselves once it can',
-  // [HA-3] this node does not lead the cluster (a fenced write, or a standby's answer)
+  // [HA-3] [HA-4] this node does not lead the cluster (a fenced write, or a standby's answer)
   NOT_LEADER: 'this node is not the leader of its cluster',
   // the client library and CLI
   INTERNAL: 'the server failed to handle the request; its log says why',

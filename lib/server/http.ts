@@ -52,6 +52,8 @@ export interface HttpShimOptions {
   store?: { healthy(): boolean; fault?(): { message: string } | undefined }
   /** [HTTP-1] why the server does not serve leases (no valid LPF…), or undefined while it does */
   notServing?: () => Problem | undefined
+  /** [HA-4] on a cluster node: 'leader' or 'standby', shown in health (a standby's is 503) */
+  role?: () => 'leader' | 'standby' | undefined
   accessLog?: AccessLog
   version: VersionInfo
   log: ShimLog
@@ -77,6 +79,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_SERVING: 503,
+  NOT_LEADER: 503,
   STORE_UNAVAILABLE: 503,
 }
 
@@ -97,6 +100,7 @@ class HttpShim {
   private readonly httpPack: string
   private readonly store: HttpShimOptions['store']
   private readonly notServing: HttpShimOptions['notServing']
+  private readonly role: HttpShimOptions['role']
   private readonly accessLog: AccessLog | undefined
   private readonly log: ShimLog
   private readonly gls: Record<string, string>
@@ -106,6 +110,7 @@ class HttpShim {
     this.httpPack = opts.httpPack
     this.store = opts.store
     this.notServing = opts.notServing
+    this.role = opts.role
     this.accessLog = opts.accessLog
     this.log = opts.log
     this.gls = glsVersion(opts.version)
@@ -144,8 +149,11 @@ class HttpShim {
     const storeProblem = this.storeProblem()
     const GLS = { ...this.gls, database: { connectionCheck: storeProblem === undefined ? 'success' : `failure: ${storeProblem}` } }
     const reason = storeProblem !== undefined ? { code: 'STORE_UNAVAILABLE', message: storeProblem } : this.notServingReason()
-    if (reason === undefined) return { status: 200, body: { GLS, serving: true } }
-    return { status: 503, body: { GLS, serving: false, reason } }
+    // [HA-4] a load balancer's check sends traffic to the leader: a standby's health is 503
+    const role = this.role?.()
+    const cluster = role ? { role } : {}
+    if (reason === undefined) return { status: 200, body: { GLS, serving: true, ...cluster } }
+    return { status: 503, body: { GLS, serving: false, ...cluster, reason } }
   }
 
   /** undefined while the store answers and can write; otherwise what is wrong */

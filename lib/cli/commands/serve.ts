@@ -10,6 +10,8 @@ import { screenStore } from '../../store/store-screen.js'
 import type { Daemon, DaemonConfig } from '../../server/daemon.js'
 import type { Logger } from '../../server/logger.js'
 import { isFlrError } from '../../errors.js'
+import { hostname } from 'node:os'
+import { checkLeaderTimes } from '../../cluster/leadership.js'
 
 /** the repository's lpf-samples/, from dist/lib/cli/commands/ */
 const SAMPLES_DIR = fileURLToPath(new URL('../../../../lpf-samples', import.meta.url))
@@ -34,6 +36,10 @@ interface ServeOptions {
   maxConnectionsPerAddress: string
   logDir?: string
   logLevel: string
+  advertise?: string
+  store?: string
+  leaderTtl: string
+  leaderRenew: string
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -57,6 +63,10 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
+    .option('--store <lmdb|url>', 'where leases live: lmdb (default, in --state-dir) or postgres://… shared by a cluster; also FLR_STORE')
+    .option('--advertise <host>', 'the host name or address other nodes and clients reach this node at (default: the host name)')
+    .option('--leader-ttl <duration>', 'how long a leadership term lasts without renewal (PostgreSQL store)', '5s')
+    .option('--leader-renew <duration>', 'how often the leader renews its term; under half of --leader-ttl', '1s')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
     .addHelpText(
       'after',
@@ -66,6 +76,22 @@ Examples:
   flr serve --demo            # the sample packs, signed for this host with a demo key`,
     )
     .action(async (opts: ServeOptions) => serve(opts, io))
+}
+
+/** [HA-3] [HA-4] validated up front, naming the option: a renewal must have room to fail once */
+function clusterOptions(opts: ServeOptions): NonNullable<DaemonConfig['cluster']> {
+  const leaderTtlMs = duration(opts.leaderTtl, '--leader-ttl')
+  const leaderRenewMs = duration(opts.leaderRenew, '--leader-renew')
+  const wrong = checkLeaderTimes(leaderTtlMs, leaderRenewMs)
+  if (wrong) throw new CommandFailed(wrong, 2)
+  return { advertise: opts.advertise ?? hostname(), leaderTtlMs, leaderRenewMs }
+}
+
+/** [HA-1] `lmdb` or a PostgreSQL URL; anything else is a usage error naming the option */
+function storeOption(store: string | undefined): string | undefined {
+  if (store === undefined || store === '' || store === 'lmdb') return undefined
+  if (/^postgres(ql)?:\/\//i.test(store)) return store
+  throw new CommandFailed('--store takes lmdb or a postgres:// URL', 2)
 }
 
 async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
@@ -124,6 +150,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     maxConnectionsPerAddress: count(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
     logDir,
     storeScreen,
+    store: storeOption(opts.store ?? io.env.FLR_STORE),
+    cluster: clusterOptions(opts),
   }
   const daemon = await startOrLog(() => Daemon.start(config), log)
   // the snapshot only feeds support bundles: failing to write it is worth a warning, not the

@@ -1,0 +1,196 @@
+// Lease/release load on a cluster that fails over under it, and the invariants checked after
+// the fact ([HA-5], [LEASE-1]): every acknowledgement is recorded with the client's time, so
+//  - no pack is over its limit at any instant: a lease is surely held from its grant's answer
+//    to the sending of its release; more of those at one instant than the limit is a double grant;
+//  - every acknowledged lease renews with its id on whichever node leads next;
+//  - no released lease comes back (neither renewable nor in flr_leases).
+// Workers speak the wire directly (no client library): they follow NOT_LEADER themselves, so
+// that what is tested is the servers.
+import pg from 'pg'
+import type { RawConnection, Reply } from '../../bench/harness.js'
+import { openWithin, sleep, type Cluster } from './cluster-harness.js'
+
+/** A request without an answer within this long counts as lost (a frozen node never answers). */
+const DEADLINE_MS = 3_000
+
+type Mark = { at: number; delta: 1 | -1; lease: string }
+
+export class Workload {
+  /** +1 at a grant's answer, −1 when its release was sent */
+  readonly marks: Mark[] = []
+  readonly violations: string[] = []
+  readonly released = new Set<string>()
+  readonly held = new Map<string, string>() // lease → holder
+  counts = { grants: 0, releases: 0, renewals: 0, refusals: 0, lost: 0 }
+  private stopped = false
+  private readonly workers: Promise<void>[] = []
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly pack: string,
+    readonly limit: number,
+  ) {}
+
+  start(workers: number): void {
+    for (let i = 0; i < workers; i++) this.workers.push(this.worker(`w${i}`))
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    await Promise.all(this.workers)
+  }
+
+  /** Waits until `n` more grants and releases were acknowledged: the cluster serves again. */
+  async progress(n: number, timeoutMs = 60_000): Promise<void> {
+    const target = this.counts.grants + this.counts.releases + n
+    const until = performance.now() + timeoutMs
+    while (this.counts.grants + this.counts.releases < target) {
+      if (performance.now() > until) throw new Error(`no progress within ${timeoutMs} ms (${JSON.stringify(this.counts)}); ${this.cluster.lastLogs()}`)
+      await sleep(20)
+    }
+  }
+
+  /** The most leases surely held at one instant, by the clients' own acknowledgements. */
+  peakHeld(): number {
+    const sorted = [...this.marks].sort((a, b) => a.at - b.at || a.delta - b.delta)
+    let now = 0
+    let peak = 0
+    for (const m of sorted) {
+      now += m.delta
+      peak = Math.max(peak, now)
+    }
+    return peak
+  }
+
+  private async worker(holder: string): Promise<void> {
+    let conn: RawConnection | undefined
+    let lease: string | undefined
+    let renewalsLeft = 0
+    /** a release was sent and its answer lost: LEASE_UNKNOWN on the retry means it went through */
+    let releaseInDoubt = false
+    while (!this.stopped) {
+      conn ??= await this.connect(holder)
+      if (!conn) {
+        await sleep(50)
+        continue
+      }
+      const reply = lease === undefined ? await this.ask(conn, 'lease', { pack: this.pack, holder }) : renewalsLeft > 0 ? await this.ask(conn, 'renew', { lease }) : await this.release(conn, lease)
+      const code = reply.ok ? undefined : reply.error?.code
+      if (reply.lost || code === 'NOT_LEADER' || code === 'NOT_SERVING' || code === 'STORE_UNAVAILABLE' || code === 'CONNECTION_LOST') {
+        if (reply.lost) this.counts.lost++
+        else this.counts.refusals++
+        if (reply.lost && lease !== undefined && renewalsLeft === 0) releaseInDoubt = true
+        void conn.destroy()
+        conn = undefined
+        await sleep(30)
+        continue
+      }
+      if (lease === undefined) {
+        if (code === 'PACK_EXHAUSTED') {
+          await sleep(10)
+          continue
+        }
+        if (!reply.ok) this.violations.push(`${holder}: lease refused ${code}`)
+        lease = reply.lease as string
+        renewalsLeft = 1 + Math.floor(Math.random() * 3)
+        this.held.set(lease, holder)
+        this.counts.grants++
+        this.marks.push({ at: performance.now(), delta: 1, lease })
+        continue
+      }
+      if (renewalsLeft > 0) {
+        if (reply.ok) {
+          this.counts.renewals++
+          renewalsLeft--
+          await sleep(Math.random() * 30)
+        } else this.violations.push(`${holder}: acknowledged lease ${lease} did not renew: ${code}`)
+        if (!reply.ok) lease = undefined
+        continue
+      }
+      // the release's answer
+      if (reply.ok || (code === 'LEASE_UNKNOWN' && releaseInDoubt)) {
+        this.released.add(lease)
+        this.held.delete(lease)
+        this.counts.releases++
+      } else this.violations.push(`${holder}: release of ${lease} refused: ${code}`)
+      lease = undefined
+      releaseInDoubt = false
+    }
+    void conn?.destroy()
+    // a release whose answer was lost may have gone through: that lease is neither held nor released
+    if (lease !== undefined && releaseInDoubt) this.held.delete(lease)
+  }
+
+  /** The release of a lease: surely held up to the moment it is first sent. */
+  private release(conn: RawConnection, lease: string): Promise<Reply> {
+    if (!this.marks.some((m) => m.lease === lease && m.delta === -1)) this.marks.push({ at: performance.now(), delta: -1, lease })
+    return this.ask(conn, 'release', { lease })
+  }
+
+  private async ask(conn: RawConnection, op: string, body: Record<string, unknown>): Promise<Reply> {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<Reply>((resolve) => {
+      timer = setTimeout(() => resolve({ id: 0, ok: false, lost: true, error: { code: 'CONNECTION_LOST', message: 'deadline' } }), DEADLINE_MS)
+    })
+    const reply = await Promise.race([conn.request(op, body), deadline])
+    clearTimeout(timer)
+    return reply
+  }
+
+  /** A connection to the node that leads, following NOT_LEADER's `leader` ([HA-4]). */
+  private async connect(holder: string): Promise<RawConnection | undefined> {
+    const running = this.cluster.nodes.filter((n) => n.running)
+    const start = Math.floor(Math.random() * running.length)
+    for (let i = 0; i < running.length; i++) {
+      const node = running[(start + i) % running.length]!
+      const got = await openWithin(node.port, holder, 1_000)
+      if (!got) continue
+      if (got.hello.role === 'leader') return got.conn
+      void got.conn.destroy()
+      const leader = typeof got.hello.leader === 'string' ? this.cluster.nodeAt(got.hello.leader) : undefined
+      if (!leader?.running) continue
+      const there = await openWithin(leader.port, holder, 1_000)
+      if (there?.hello.role === 'leader') return there.conn
+      void there?.conn.destroy()
+    }
+    return undefined
+  }
+
+  /**
+   * After the run: the peak by the clients' answers, flr_leases per pack, every held lease
+   * renewing by id on the leader, no released lease in flr_leases or renewable.
+   */
+  async check(url: string): Promise<string[]> {
+    const problems = [...this.violations]
+    const peak = this.peakHeld()
+    if (peak > this.limit) problems.push(`[LEASE-1] ${peak} leases held at one instant, limit ${this.limit}`)
+    const db = new pg.Client({ connectionString: url })
+    await db.connect()
+    try {
+      const { rows } = await db.query<{ lease: string }>('SELECT lease FROM flr_leases WHERE pack = $1', [this.pack])
+      if (rows.length > this.limit) problems.push(`[LEASE-1] flr_leases holds ${rows.length} leases of ${this.pack}, limit ${this.limit}`)
+      const back = rows.filter((r) => this.released.has(r.lease))
+      if (back.length > 0) problems.push(`[HA-5] released leases back in flr_leases: ${back.map((r) => r.lease).join(', ')}`)
+      const stored = new Set(rows.map((r) => r.lease))
+      for (const lease of this.held.keys()) if (!stored.has(lease)) problems.push(`[HA-5] acknowledged lease ${lease} is not in flr_leases`)
+    } finally {
+      await db.end()
+    }
+    const leader = await this.cluster.waitForLeader()
+    const got = await openWithin(leader.port, 'checker', 5_000)
+    if (!got) return [...problems, 'the leader did not answer the check']
+    try {
+      for (const lease of this.held.keys()) {
+        const r = await got.conn.request('renew', { lease })
+        if (!r.ok) problems.push(`[HA-5] acknowledged lease ${lease} does not renew on ${leader.name}: ${r.error?.code}`)
+      }
+      for (const lease of [...this.released].slice(-200)) {
+        const r = await got.conn.request('renew', { lease })
+        if (r.ok) problems.push(`[HA-5] released lease ${lease} came back on ${leader.name}`)
+      }
+    } finally {
+      void got.conn.destroy()
+    }
+    return problems
+  }
+}
