@@ -2,9 +2,11 @@
 // turn, or while the previous commit ran) in ONE transaction of at most four statements:
 // the fence ([HA-3]), one DELETE … WHERE lease = ANY($1), one multi-row INSERT … ON CONFLICT,
 // COMMIT. The batch is reduced to its net effect first, in call order ([LEASE-8]: a put then
-// a remove of one lease leaves nothing; a remove then a put leaves the put).
+// a remove of one lease leaves nothing; a remove then a put leaves the put). [OBS-2] the
+// history events of the batch (every grant and end, in call order, and the notes of append)
+// go in the same transaction, as one more multi-row INSERT.
 import type pg from 'pg'
-import type { LeaseRecord } from '../engine/types.js'
+import type { HistoryEvent, HistoryNote, LeaseEnd, LeaseRecord } from '../engine/types.js'
 import { FlrError } from '../errors.js'
 
 /** [HA-3] who may write: the term this node holds (undefined: none), its host id, and what to do when the database says no. */
@@ -14,22 +16,47 @@ export interface PgFence {
   lost(): void
 }
 
-export type Write = { put: LeaseRecord } | { remove: string }
+export type Write =
+  | { put: LeaseRecord; waitedMs?: number }
+  | { remove: string; end?: LeaseEnd }
+  /** [OBS-2] history notes (denials, limits): events only */
+  | { notes: readonly HistoryNote[] }
 
 export interface NetEffect {
   puts: LeaseRecord[]
   removes: string[]
+  /** [OBS-2] in call order */
+  events: HistoryEvent[]
 }
 
-/** The writes' net effect, later writes of a lease winning; `owed` removals first (they are older). */
-export function netEffect(writes: readonly Write[], owed: Iterable<string> = []): NetEffect {
+/** [OBS-2] the history event a write records, if any. */
+function eventsOf(w: Write): readonly HistoryEvent[] {
+  if ('notes' in w) return w.notes
+  if ('put' in w) {
+    const r = w.put
+    return [{ kind: 'grant', at: r.grantedAt, lease: r.lease, pack: r.pack, holder: r.holder, client: r.client, address: r.address, waitedMs: w.waitedMs ?? 0 }]
+  }
+  const end = w.end
+  return end ? [{ kind: 'end', at: end.at, lease: w.remove, pack: end.record.pack, holder: end.record.holder, how: end.how }] : []
+}
+
+/**
+ * The writes' net effect, later writes of a lease winning; `owed` removals (refused during an
+ * outage, with their ends) first: they are older.
+ */
+export function netEffect(writes: readonly Write[], owed: ReadonlyMap<string, LeaseEnd | undefined> = new Map()): NetEffect {
   const last = new Map<string, LeaseRecord | null>()
-  for (const lease of owed) last.set(lease, null)
+  const events: HistoryEvent[] = []
+  for (const [lease, end] of owed) {
+    last.set(lease, null)
+    events.push(...eventsOf({ remove: lease, ...(end ? { end } : {}) }))
+  }
   for (const w of writes) {
+    events.push(...eventsOf(w))
     if ('put' in w) {
       last.delete(w.put.lease) // keep insertion order = order of the last write
       last.set(w.put.lease, w.put)
-    } else {
+    } else if ('remove' in w) {
       last.delete(w.remove)
       last.set(w.remove, null)
     }
@@ -40,7 +67,7 @@ export function netEffect(writes: readonly Write[], owed: Iterable<string> = [])
     if (record) puts.push(record)
     else removes.push(lease)
   }
-  return { puts, removes }
+  return { puts, removes, events }
 }
 
 /** Only the record's own fields, as they are at the call ([LEASE-7]: the engine passes a live lease). */
@@ -51,6 +78,12 @@ export function recordOf(r: LeaseRecord): LeaseRecord {
 const FENCE = {
   name: 'flr-fence',
   text: 'SELECT 1 FROM flr_leader WHERE id = 1 AND term = $1 AND node = $2 AND expires_at > now() FOR SHARE',
+}
+const EVENTS = {
+  name: 'flr-events',
+  text: `INSERT INTO flr_events (at, kind, pack, holder, lease, client, address, waited_ms, how, code, lim)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                $8::bigint[], $9::text[], $10::text[], $11::int[])`,
 }
 const DELETE = { name: 'flr-delete', text: 'DELETE FROM flr_leases WHERE lease = ANY($1::text[])' }
 const INSERT = {
@@ -99,6 +132,7 @@ export async function commitBatch(client: pg.ClientBase, effect: NetEffect, fenc
       }
       await client.query({ ...INSERT, values: cols })
     }
+    if (effect.events.length > 0) await client.query({ ...EVENTS, values: eventColumns(effect.events) })
     await client.query('COMMIT')
   } catch (e) {
     if (!(e instanceof FlrError)) await client.query('ROLLBACK').catch(() => {})
@@ -112,4 +146,26 @@ export async function readLeases(client: pg.ClientBase | pg.Pool): Promise<Lease
     'SELECT lease, pack, holder, client, address, granted_at FROM flr_leases',
   )
   return result.rows.map((r) => ({ lease: r.lease, pack: r.pack, holder: r.holder, client: r.client, address: r.address, grantedAt: Number(r.granted_at) }))
+}
+
+/** [OBS-2] the events as the columns of flr_events, for one unnest (absent fields: NULL). */
+function eventColumns(events: readonly HistoryEvent[]): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: 11 }, () => [])
+  for (const e of events) {
+    const row = [
+      e.at,
+      e.kind,
+      e.pack,
+      'holder' in e ? e.holder : null,
+      'lease' in e ? e.lease : null,
+      'client' in e ? e.client : null,
+      'address' in e ? e.address : null,
+      'waitedMs' in e ? e.waitedMs : null,
+      'how' in e ? e.how : null,
+      'code' in e ? e.code : null,
+      'limit' in e ? e.limit : null,
+    ]
+    for (let i = 0; i < 11; i++) cols[i]!.push(row[i])
+  }
+  return cols
 }

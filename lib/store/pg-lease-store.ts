@@ -6,14 +6,15 @@
 // term. [LEASE-10] a database that cannot be reached makes writes reject STORE_UNAVAILABLE
 // (naming host:port/db and the cause, never the password) until a probe, once a second,
 // commits again; removals refused meanwhile are owed and committed first.
-import pg from 'pg'
-import type { LeaseRecord, LeaseStore } from '../engine/types.js'
+import type { LeaseEnd, LeaseRecord, LeaseStore } from '../engine/types.js'
 import { FlrError, isFlrError } from '../errors.js'
 import { storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
-import { commitBatch, netEffect, readLeases, recordOf, notLeader, type PgFence, type Write } from './pg-batch.js'
+import { netEffect, readLeases, recordOf, notLeader, type PgFence, type Write } from './pg-batch.js'
 import { migrate, type Migrated } from './pg-schema.js'
 import { describeDatabase, redactUrl } from './pg-url.js'
 import { classifyPgFault } from './pg-fault.js'
+import { PgHistory } from './pg-history.js'
+import { PgWriter } from './pg-writer.js'
 
 export type { PgFence }
 
@@ -56,22 +57,22 @@ export class PgLeaseStore implements LeaseStore {
   readonly hostId: string
   /** resolves once the schema is in place (openPgLeaseStore awaits it) */
   readonly migrated: Promise<Migrated>
+  /** [OBS-2] [OBS-3] the usage history, in the same database */
+  readonly history: PgHistory
   readonly #url: string
-  readonly #pool: pg.Pool
+  readonly #db: PgWriter
   readonly #fence: PgFence | undefined
   readonly #probeIntervalMs: number
-  #writer: pg.PoolClient | undefined
   /** writes issued since the running commit began: the next commit */
   #open: Batch | undefined
   #committing: Promise<void> | undefined
   #fault: StoreFault | undefined
-  readonly #unremoved = new Set<string>()
+  /** removals refused while the database could not be reached, with the end each records ([OBS-2]) */
+  readonly #unremoved = new Map<string, LeaseEnd | undefined>()
   #listener: StoreFaultListener | undefined
   #probeTimer: NodeJS.Timeout | undefined
   #closing: Promise<void> | undefined
   #commits = 0
-  /** clients this store listens to for 'error' (once each) */
-  readonly #heard = new WeakSet<pg.PoolClient>()
   #writes = 0
 
   /** Use openPgLeaseStore. */
@@ -82,24 +83,16 @@ export class PgLeaseStore implements LeaseStore {
     this.hostId = opts.hostId
     this.#fence = opts.fence
     this.#probeIntervalMs = opts.probeIntervalMs ?? 1_000
-    const timeoutMs = opts.timeoutMs ?? 5_000
-    this.#pool = new pg.Pool({
-      connectionString: opts.url,
-      max: 4,
-      connectionTimeoutMillis: timeoutMs,
-      query_timeout: timeoutMs,
-      keepAlive: true,
-      application_name: `flr ${opts.hostId}`,
-    })
-    // an idle client cut by the server (restart, failover) is an event, never an unhandled
-    // error; it is also a sign that the next write may fail: find out now ([LEASE-10])
-    this.#pool.on('error', () => this.#scheduleProbe(0))
+    // a connection the server cut (restart, failover) is a sign that the next write may fail:
+    // find out now ([LEASE-10])
+    this.#db = new PgWriter({ url: opts.url, hostId: opts.hostId, timeoutMs: opts.timeoutMs ?? 5_000 }, () => this.#scheduleProbe(0))
     this.migrated = this.#migrate()
+    this.history = new PgHistory(this.#db.pool, (notes) => this.#write({ notes }))
   }
 
   async #migrate(): Promise<Migrated> {
     try {
-      const client = await this.#connect()
+      const client = await this.#db.connect()
       try {
         return await migrate(client, this.where, this.hostId)
       } finally {
@@ -112,15 +105,15 @@ export class PgLeaseStore implements LeaseStore {
     }
   }
 
-  /** [LEASE-7] resolves once the record is committed. */
-  put(record: LeaseRecord): Promise<void> {
+  /** [LEASE-7] resolves once the record is committed; [OBS-2] with its grant event. */
+  put(record: LeaseRecord, waitedMs?: number): Promise<void> {
     if (typeof record.lease !== 'string' || record.lease === '') return Promise.reject(new TypeError('not storing a lease without an id'))
-    return this.#write({ put: recordOf(record) })
+    return this.#write({ put: recordOf(record), ...(waitedMs !== undefined ? { waitedMs } : {}) })
   }
 
-  /** [LEASE-7] resolves once the removal is committed; removing an unknown lease is not an error. */
-  remove(lease: string): Promise<void> {
-    return this.#write({ remove: lease })
+  /** [LEASE-7] resolves once the removal is committed, [OBS-2] with its end; removing an unknown lease is not an error. */
+  remove(lease: string, end?: LeaseEnd): Promise<void> {
+    return this.#write({ remove: lease, ...(end ? { end: { how: end.how, at: end.at, record: recordOf(end.record) } } : {}) })
   }
 
   /** [LEASE-10] [HA-3] the refusal a write would get now, or undefined. */
@@ -150,12 +143,12 @@ export class PgLeaseStore implements LeaseStore {
   /** [LEASE-8] every stored lease, read after every write issued so far has been committed (or failed). */
   async load(): Promise<LeaseRecord[]> {
     await this.#settled()
-    return readLeases(this.#pool)
+    return readLeases(this.#db.pool)
   }
 
   /** Number of stored leases. */
   async count(): Promise<number> {
-    const r = await this.#pool.query<{ n: string }>('SELECT count(*) AS n FROM flr_leases')
+    const r = await this.#db.pool.query<{ n: string }>('SELECT count(*) AS n FROM flr_leases')
     return Number(r.rows[0]!.n)
   }
 
@@ -165,9 +158,7 @@ export class PgLeaseStore implements LeaseStore {
       clearTimeout(this.#probeTimer)
       await this.migrated.catch(() => {})
       await this.#settled()
-      this.#writer?.release()
-      this.#writer = undefined
-      await this.#pool.end().catch(() => {})
+      await this.#db.end()
     })()
     return this.#closing
   }
@@ -178,7 +169,7 @@ export class PgLeaseStore implements LeaseStore {
     if (this.#closing) return Promise.reject(new Error(`the lease store ${this.where} is closed`))
     if (this.#fault) {
       // [LEASE-10] the engine has already forgotten the lease (expiry, cleanup): its removal is owed
-      if ('remove' in w) this.#unremoved.add(w.remove)
+      if ('remove' in w) this.#unremoved.set(w.remove, w.end)
       return Promise.reject(storeUnavailable(this.#fault))
     }
     let batch = this.#open
@@ -203,19 +194,22 @@ export class PgLeaseStore implements LeaseStore {
 
   /** Runs `step` on the writing client once what runs there now is done: one statement stream, in call order. */
   #serial(step: () => Promise<void>): void {
-    const run: Promise<void> = (this.#committing ?? Promise.resolve()).then(step).finally(() => {
-      if (this.#committing !== run) return
-      this.#committing = undefined
-      this.#commitNext()
-    })
+    const run: Promise<void> = (this.#committing ?? Promise.resolve())
+      .then(step)
+      .catch(() => {}) // a step settles its own writes: nothing may reject here unhandled
+      .finally(() => {
+        if (this.#committing !== run) return
+        this.#committing = undefined
+        this.#commitNext()
+      })
     this.#committing = run
   }
 
   async #commit(batch: Batch): Promise<void> {
     if (this.#fault) return this.#refuse(batch, storeUnavailable(this.#fault))
-    const owed = [...this.#unremoved]
+    const owed = new Map(this.#unremoved)
     try {
-      await this.#transaction(netEffect(batch.writes, owed))
+      await this.#db.commit(netEffect(batch.writes, owed), this.#fence)
     } catch (e) {
       if (isFlrError(e, 'NOT_LEADER')) {
         this.#lostLeadership()
@@ -223,7 +217,7 @@ export class PgLeaseStore implements LeaseStore {
       }
       return this.#refuse(batch, this.#failed(e))
     }
-    for (const lease of owed) this.#unremoved.delete(lease)
+    for (const lease of owed.keys()) this.#unremoved.delete(lease)
     this.#commits++
     this.#writes += batch.writes.length
     batch.resolve()
@@ -231,46 +225,12 @@ export class PgLeaseStore implements LeaseStore {
 
   /** A failed commit rejects each of its writes; its removals are owed. */
   #refuse(batch: Batch, error: unknown): void {
-    if (this.#fault) for (const w of batch.writes) if ('remove' in w) this.#unremoved.add(w.remove)
+    if (this.#fault) for (const w of batch.writes) if ('remove' in w) this.#unremoved.set(w.remove, w.end)
     batch.reject(error)
   }
 
-  async #transaction(effect: ReturnType<typeof netEffect>): Promise<void> {
-    const client = (this.#writer ??= await this.#connect())
-    try {
-      await commitBatch(client, effect, this.#fence)
-    } catch (e) {
-      if (!(e instanceof FlrError)) this.#dropWriter(client, e)
-      throw e
-    }
-  }
-
-  async #connect(): Promise<pg.PoolClient> {
-    const client = await this.#pool.connect()
-    // a checked-out client has no listener of the pool's: its 'error' must not go unhandled
-    if (!this.#heard.has(client)) {
-      this.#heard.add(client)
-      client.on('error', (e) => {
-        this.#dropWriter(client, e)
-        this.#scheduleProbe(0)
-      })
-    }
-    return client
-  }
-
-  #dropWriter(client: pg.PoolClient, e: unknown): void {
-    if (this.#writer !== client) return
-    this.#writer = undefined
-    client.release(e instanceof Error ? e : new Error(String(e)))
-  }
-
-  #settled(): Promise<void> {
-    return (async () => {
-      while (this.#committing || this.#open) {
-        await this.#committing
-        if (this.#open && !this.#committing) this.#commitNext()
-      }
-    })()
+  async #settled(): Promise<void> {
+    for (; this.#committing || this.#open; this.#commitNext()) await this.#committing
   }
 
   /** [HA-3] the database refused this node's term: nothing it owed is its to write any more. */
@@ -310,10 +270,10 @@ export class PgLeaseStore implements LeaseStore {
    */
   async #probe(): Promise<void> {
     if (this.#closing) return
-    const owed = [...this.#unremoved]
+    const owed = new Map(this.#unremoved)
     try {
-      if (owed.length > 0) await this.#transaction({ puts: [], removes: owed })
-      else await this.#ping()
+      if (owed.size > 0) await this.#db.commit(netEffect([], owed), this.#fence)
+      else await this.#db.ping()
     } catch (e) {
       if (isFlrError(e, 'NOT_LEADER')) this.#lostLeadership()
       else {
@@ -325,20 +285,10 @@ export class PgLeaseStore implements LeaseStore {
         return this.#scheduleProbe(this.#probeIntervalMs)
       }
     }
-    for (const lease of owed) this.#unremoved.delete(lease)
+    for (const lease of owed.keys()) this.#unremoved.delete(lease)
     const ended = this.#fault
     this.#fault = undefined
     if (ended) this.#notify('recovered', ended)
-  }
-
-  async #ping(): Promise<void> {
-    const client = (this.#writer ??= await this.#connect())
-    try {
-      await client.query('SELECT 1')
-    } catch (e) {
-      this.#dropWriter(client, e)
-      throw e
-    }
   }
 
   #notify(event: 'fault' | 'recovered', fault: StoreFault): void {

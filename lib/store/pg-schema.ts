@@ -13,12 +13,14 @@
 // Versions (append only; a released migration never changes):
 //   1  flr_meta, flr_leases: the lease records, as the LMDB store keeps them
 //   2  flr_leader (one row, the term: shared-interfaces item 2), flr_nodes (the node list that status shows)
+//   3  [OBS-2] flr_events (the usage history, in write order: seq), flr_rollups, flr_checkpoints
+//      (the report's, opaque JSON text)
 import type pg from 'pg'
 import { FlrError } from '../errors.js'
 import { VERSION } from '../version.js'
 
 /** The newest schema this flr knows. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** pg_advisory_xact_lock key of the migration ('flr' in ASCII): held only inside its transaction. */
 const MIGRATION_LOCK = 0x666c72
@@ -58,6 +60,27 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         last_seen timestamptz NOT NULL,
         lpf_digest text
       );`,
+  },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE flr_events (
+        seq bigserial PRIMARY KEY,
+        at bigint NOT NULL,
+        kind text NOT NULL,
+        pack text NOT NULL,
+        holder text,
+        lease text,
+        client text,
+        address text,
+        waited_ms bigint,
+        how text,
+        code text,
+        lim integer
+      );
+      CREATE INDEX flr_events_at ON flr_events (at, seq);
+      CREATE TABLE flr_rollups (day bigint NOT NULL, pack text NOT NULL, rollup text NOT NULL, PRIMARY KEY (day, pack));
+      CREATE TABLE flr_checkpoints (day bigint PRIMARY KEY, state text NOT NULL);`,
   },
 ]
 

@@ -16,7 +16,7 @@ t.test('[HA-1] an empty database gets the whole schema, at the newest version', 
   t.same(await store.migrated, { from: 0, to: SCHEMA_VERSION })
   t.equal(await schemaVersion(url), String(SCHEMA_VERSION))
   const tables = (await sql<{ name: string }>(url, `SELECT tablename AS name FROM pg_tables WHERE tablename LIKE 'flr\\_%' ORDER BY 1`)).map((r) => r.name)
-  t.same(tables, ['flr_leader', 'flr_leases', 'flr_meta', 'flr_nodes'])
+  t.same(tables, ['flr_checkpoints', 'flr_events', 'flr_leader', 'flr_leases', 'flr_meta', 'flr_nodes', 'flr_rollups'])
   t.same(await sql(url, 'SELECT id, term::int AS term, node FROM flr_leader'), [{ id: 1, term: 0, node: null }], 'one leader row: term 0, nobody leads')
   t.same(await sql(url, `SELECT value FROM flr_meta WHERE key = 'created_by'`), [{ value: HOST }], 'who created it, for the operator')
 })

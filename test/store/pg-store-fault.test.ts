@@ -45,8 +45,9 @@ t.test('[LEASE-10] [HA-1] database stopped: STORE_UNAVAILABLE naming host:port/d
   t.equal(store.healthy(), false)
   t.equal(seen.faults.length, 1, 'told once')
   t.equal(seen.faults[0]!.kind, 'unreachable')
-  // a release (or an expiry) refused now is owed: committed first once the database is back
-  await t.rejects(store.remove(leaseRecord(1).lease), { code: 'STORE_UNAVAILABLE' })
+  // a release (or an expiry) refused now is owed: committed first once the database is back,
+  // with the end it records in the history ([OBS-2])
+  await t.rejects(store.remove(leaseRecord(1).lease, { how: 'expired', at: 42, record: leaseRecord(1) }), { code: 'STORE_UNAVAILABLE' })
   await t.rejects(store.put(leaseRecord(5)), { code: 'STORE_UNAVAILABLE' })
 
   await server.start()
@@ -56,6 +57,11 @@ t.test('[LEASE-10] [HA-1] database stopped: STORE_UNAVAILABLE naming host:port/d
   await store.put(leaseRecord(6))
   t.same(await leaseIdsIn(url), [2, 3, 6].map((i) => leaseRecord(i).lease), 'the acknowledged leases are there, the owed removal done, nothing refused was written')
   t.same((await store.load()).map((r) => r.lease).sort(), [2, 3, 6].map((i) => leaseRecord(i).lease))
+  t.match(
+    (await store.history.events(0, Number.MAX_SAFE_INTEGER)).filter((e) => e.kind === 'end'),
+    [{ kind: 'end', at: 42, lease: leaseRecord(1).lease, how: 'expired' }],
+    'the owed end is in the history',
+  )
 })
 
 t.test('[LEASE-10] the store finds out by itself that the database went away, without a write', async (t) => {
