@@ -1,10 +1,11 @@
 // [HA-5] kill -9 of the leader under lease/release load, 20 times in one run, each killed node
 // started again: a standby takes over every time, no pack is ever over its limit across the
 // cluster, every acknowledged lease renews with its id on the new leader, and no released lease
-// comes back ([LEASE-1], [LEASE-8]).
+// comes back ([LEASE-1], [LEASE-8]); leases held through the client library stay usable ([HA-6]).
 import t from 'tap'
 import { freshDatabase } from '../helpers/postgres.js'
 import { Cluster } from './cluster-harness.js'
+import { LibraryHolders } from './library-holder.js'
 import { Workload } from './workload.js'
 
 const KILLS = 20
@@ -12,8 +13,10 @@ const LIMIT = 3
 
 t.test('[HA-5] [LEASE-1] [LEASE-8] kill -9 of the leader 20 times under load: nothing lost, nothing granted twice', async (t) => {
   const url = await freshDatabase(t)
-  const cluster = await Cluster.create(t, { url, nodes: 2, packs: [{ name: 'cad', limit: LIMIT }] })
+  const cluster = await Cluster.create(t, { url, nodes: 2, leaseTtl: '6s', packs: [{ name: 'cad', limit: LIMIT }, { name: 'lib', limit: 2 }] })
   await cluster.startAll()
+  await cluster.waitForLeader()
+  const library = await LibraryHolders.hold(t, cluster, 'lib', 2)
   const load = new Workload(cluster, 'cad', LIMIT)
   load.start(2 * LIMIT)
   let restarting: Promise<void> = Promise.resolve()
@@ -37,4 +40,7 @@ t.test('[HA-5] [LEASE-1] [LEASE-8] kill -9 of the leader 20 times under load: no
   t.ok(load.counts.grants > KILLS * 4 && load.counts.releases > KILLS * 4, 'the load went on through every failover')
   t.ok(load.counts.renewals > 0, 'leases renewed')
   t.same(await load.check(url), [], 'no pack over its limit, every acknowledged lease renews by id, no released lease back')
+  t.comment(`library: ${library.renewals} renewals, ${library.samples} usable samples`)
+  t.ok(library.renewals > 0, 'the library renewed its leases through the failovers')
+  t.same(library.problems(), [], '[HA-6] library leases stayed usable, none lost')
 })

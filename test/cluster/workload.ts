@@ -22,6 +22,10 @@ export class Workload {
   readonly released = new Set<string>()
   readonly held = new Map<string, string>() // lease → holder
   counts = { grants: 0, releases: 0, renewals: 0, refusals: 0, lost: 0 }
+  /** what happened to each lease, for a failure's message */
+  readonly trail = new Map<string, string[]>()
+  /** leases whose release was sent since their last grant: surely held no more from then */
+  private readonly releaseMarked = new Set<string>()
   private stopped = false
   private readonly workers: Promise<void>[] = []
 
@@ -58,14 +62,20 @@ export class Workload {
 
   /** The most leases surely held at one instant, by the clients' own acknowledgements. */
   peakHeld(): number {
+    return this.peak().count
+  }
+
+  /** the peak, and which leases were held then (for a failure's message) */
+  peak(): { count: number; at: number; leases: string[] } {
     const sorted = [...this.marks].sort((a, b) => a.at - b.at || a.delta - b.delta)
-    let now = 0
-    let peak = 0
+    const now = new Set<string>()
+    let best = { count: 0, at: 0, leases: [] as string[] }
     for (const m of sorted) {
-      now += m.delta
-      peak = Math.max(peak, now)
+      if (m.delta === 1) now.add(m.lease)
+      else now.delete(m.lease)
+      if (now.size > best.count) best = { count: now.size, at: m.at, leases: [...now] }
     }
-    return peak
+    return best
   }
 
   private async worker(holder: string): Promise<void> {
@@ -83,9 +93,11 @@ export class Workload {
       const reply = lease === undefined ? await this.ask(conn, 'lease', { pack: this.pack, holder }) : renewalsLeft > 0 ? await this.ask(conn, 'renew', { lease }) : await this.release(conn, lease)
       const code = reply.ok ? undefined : reply.error?.code
       if (reply.lost || code === 'NOT_LEADER' || code === 'NOT_SERVING' || code === 'STORE_UNAVAILABLE' || code === 'CONNECTION_LOST') {
+        if (lease !== undefined) this.note(lease, `${renewalsLeft > 0 ? 'renew' : 'release'}:${code}@${Math.round(performance.now())}`)
         if (reply.lost) this.counts.lost++
         else this.counts.refusals++
-        const maybeDone = reply.lost || (code === 'NOT_LEADER' && !this.strict)
+        // a release refused STORE_UNAVAILABLE was taken from memory and is owed to the store: maybe done too
+        const maybeDone = reply.lost || (!this.strict && (code === 'NOT_LEADER' || code === 'STORE_UNAVAILABLE'))
         if (maybeDone && lease !== undefined && renewalsLeft === 0) releaseInDoubt = true
         void conn.destroy()
         conn = undefined
@@ -101,6 +113,10 @@ export class Workload {
         lease = reply.lease as string
         renewalsLeft = 1 + Math.floor(Math.random() * 3)
         this.held.set(lease, holder)
+        // the same id again: a lease restored by a new leader, given back to its holder ([LEASE-2])
+        this.released.delete(lease)
+        this.releaseMarked.delete(lease)
+        this.note(lease, `granted@${Math.round(performance.now())}:${holder}`)
         this.counts.grants++
         this.marks.push({ at: performance.now(), delta: 1, lease })
         continue
@@ -115,8 +131,10 @@ export class Workload {
         continue
       }
       // the release's answer
+      this.note(lease, `release:${reply.ok ? 'ok' : code}@${Math.round(performance.now())}`)
       if (reply.ok || (code === 'LEASE_UNKNOWN' && releaseInDoubt)) {
-        this.released.add(lease)
+        // [HA-5] only an acknowledged release must never come back; one in doubt may, for a TTL
+        if (reply.ok && !releaseInDoubt) this.released.add(lease)
         this.held.delete(lease)
         this.counts.releases++
       } else this.violations.push(`${holder}: release of ${lease} refused: ${code}`)
@@ -128,9 +146,16 @@ export class Workload {
     if (lease !== undefined && releaseInDoubt) this.held.delete(lease)
   }
 
+  private note(lease: string, what: string): void {
+    const trail = this.trail.get(lease) ?? []
+    trail.push(what)
+    this.trail.set(lease, trail)
+  }
+
   /** The release of a lease: surely held up to the moment it is first sent. */
   private release(conn: RawConnection, lease: string): Promise<Reply> {
-    if (!this.marks.some((m) => m.lease === lease && m.delta === -1)) this.marks.push({ at: performance.now(), delta: -1, lease })
+    if (!this.releaseMarked.has(lease)) this.marks.push({ at: performance.now(), delta: -1, lease })
+    this.releaseMarked.add(lease)
     return this.ask(conn, 'release', { lease })
   }
 
@@ -169,8 +194,8 @@ export class Workload {
    */
   async check(url: string): Promise<string[]> {
     const problems = [...this.violations]
-    const peak = this.peakHeld()
-    if (peak > this.limit) problems.push(`[LEASE-1] ${peak} leases held at one instant, limit ${this.limit}`)
+    const peak = this.peak()
+    if (peak.count > this.limit) problems.push(`[LEASE-1] ${peak.count} leases held at one instant (${Math.round(peak.at)}), limit ${this.limit}: ${peak.leases.map((l) => `${l} (${this.trail.get(l)?.join(' ')})`).join(', ')}`)
     const db = new pg.Client({ connectionString: url })
     await db.connect()
     try {
