@@ -3,7 +3,9 @@
 // ([HA-3]), one DELETE … WHERE lease = ANY($3), one multi-row INSERT … ON CONFLICT. The batch is reduced to its net effect first, in call order ([LEASE-8]: a put then
 // a remove of one lease leaves nothing; a remove then a put leaves the put). [OBS-2] the
 // history events of the batch (every grant and end, in call order, and the notes of append)
-// go in the same statement, as one more multi-row INSERT.
+// go in the same statement, as one more multi-row INSERT; an event's time never goes back
+// (a clock stepped back, or a new leader's clock behind the last one's: it is written at the
+// latest time already in the table, as the LMDB history does), so time order is write order.
 import type pg from 'pg'
 import type { HistoryEvent, HistoryNote, LeaseEnd, LeaseRecord } from '../engine/types.js'
 import { FlrError } from '../errors.js'
@@ -90,8 +92,13 @@ const fenced = (fence: string): string => `
       address = EXCLUDED.address, granted_at = EXCLUDED.granted_at),
   told AS (
     INSERT INTO flr_events (at, kind, pack, holder, lease, client, address, waited_ms, how, code, lim)
-      SELECT * FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-                           $17::bigint[], $18::text[], $19::text[], $20::int[]) WHERE EXISTS (SELECT 1 FROM fence))
+      SELECT greatest(max(e.at) OVER (ORDER BY e.n), (SELECT coalesce(max(at), 0) FROM flr_events)),
+             e.kind, e.pack, e.holder, e.lease, e.client, e.address, e.waited_ms, e.how, e.code, e.lim
+        FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                    $17::bigint[], $18::text[], $19::text[], $20::int[])
+             WITH ORDINALITY AS e(at, kind, pack, holder, lease, client, address, waited_ms, how, code, lim, n)
+       WHERE EXISTS (SELECT 1 FROM fence)
+       ORDER BY e.n)
   SELECT count(*)::int AS held FROM fence`
 const FENCED = {
   name: 'flr-commit-fenced',

@@ -1,7 +1,7 @@
 // [OBS-3] Every figure of the report agrees with a brute-force recomputation from the raw
 // events (brute.ts), over random event streams written through the real LMDB store, reported
 // part-way (days rolled up, today folded from events) and again once the rest is written.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { openLeaseStore } from '../../lib/store/lease-store.js'
 import type { HistoryEvent, LeaseRecord } from '../../lib/engine/types.js'
 import { Roller } from '../../lib/report/rollup.js'
@@ -77,7 +77,7 @@ function close(a: number, b: number): boolean {
   return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))
 }
 
-function agree(t: Tap.Test, got: ReportRow[], want: ReportRow[], what: string): void {
+function agree(t: Test, got: ReportRow[], want: ReportRow[], what: string): void {
   const key = (r: ReportRow) => `${r.period} ${r.pack}`
   t.same(got.map(key), want.map(key), `${what}: the same packs and periods`)
   const mismatches: string[] = []
