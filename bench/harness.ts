@@ -55,6 +55,10 @@ export interface LpfSpec {
   hostId?: string
   vendor?: string
   expiration?: string
+  /** [HA-2] more hosts after `hostId` (each with its port): a cluster LPF */
+  otherHosts?: { hostId: string; port: number }[]
+  /** [LPF-2] the grace attribute, such as `7d`; omitted, none */
+  grace?: string
 }
 
 /** A freshly signed LPF, with the test vendor key, for the test host unless told otherwise. */
@@ -66,6 +70,8 @@ export function lpfText(spec: LpfSpec): string {
       expiration: spec.expiration ?? '2099-12-31',
       hostId: spec.hostId ?? HOST_ID,
       port: spec.port,
+      otherHosts: spec.otherHosts,
+      grace: spec.grace,
       packs: spec.packs.map((p) => ({ name: p.name, limit: p.limit, licenses: p.licenses ?? `<licenses><license product="${p.name}"/></licenses>` })),
     }),
     readFileSync(VENDOR_KEY, 'utf8'),

@@ -10,6 +10,8 @@ export const ERRORS = {
   LPF_UNTRUSTED_KEY: 'the license pack file is not signed by a configured vendor key',
   LPF_WRONG_HOST: 'the license pack file is issued for another host',
   LPF_EXPIRED: 'the license pack file has expired',
+  // [HA-2] a cluster LPF needs a store its nodes share
+  LPF_NEEDS_SHARED_STORE: 'a cluster license pack file is served only with a shared store (--store postgres://…)',
   // [SRV-1] [SRV-3] status reasons (not rejections of a file)
   LPF_MISSING: 'there is no license pack file for this host in the license directory',
   // [WIRE-3] faults that end a connection

@@ -62,7 +62,7 @@ export class Lease extends EventEmitter {
       this.emit('renewed', reply)
     } catch (e) {
       if (isFlrError(e, 'LEASE_UNKNOWN') || isFlrError(e, 'NOT_SERVING')) return this.end('lost', e)
-      // unreachable: keep the lease while the grace period lasts, keep trying
+      // unreachable, a missed deadline, no leader yet (NOT_LEADER, [HA-6]): keep the lease while the grace period lasts, keep trying
       if (!this.usable) return this.end('lost', new FlrError('CONNECTION_LOST', 'the server stayed unreachable past the grace period'))
     } finally {
       this.schedule()

@@ -46,7 +46,9 @@ export class PgLeadership implements LeadershipDb {
     timeoutMs: number,
   ) {
     // a frozen or unreachable database must end an attempt: the fence runs regardless ([HA-7])
-    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, idleTimeoutMillis: 30_000 })
+    // statement_timeout too: a statement the client gave up on must not go on waiting for a lock
+    // in the server, holding one of the pool's two connections
+    this.pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, statement_timeout: timeoutMs, idleTimeoutMillis: 30_000, application_name: `flr leadership ${self.node}` })
     // an idle client that loses its server emits here; the next query gets a new one
     this.pool.on('error', () => {})
   }

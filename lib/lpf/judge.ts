@@ -123,5 +123,9 @@ function tooSlow(deadlineMs: number, size: number): FlrError {
 
 /** Structured clone drops Object.freeze: the plan is frozen again, as parse.ts made it. */
 function refreeze(plan: LicensePlan): LicensePlan {
-  return Object.freeze({ ...plan, packs: Object.freeze(plan.packs.map((p: PackPlan) => Object.freeze({ ...p }))) })
+  return Object.freeze({
+    ...plan,
+    hosts: Object.freeze(plan.hosts.map((h) => Object.freeze({ ...h }))),
+    packs: Object.freeze(plan.packs.map((p: PackPlan) => Object.freeze({ ...p }))),
+  })
 }

@@ -49,24 +49,35 @@ const parse: LoadStep = (ctx) => {
   ctx.plan = parsePlan(ctx.verified!.signedContent, createHash('sha256').update(ctx.bytes).digest('hex'))
 }
 
-/** [LPF-7] */
+/**
+ * [LPF-7] [HA-2] This server's host id is one of the file's hosts, and the file is named after it.
+ * The plan then names this host and the port of its own `<flr>` element: each node of a cluster
+ * binds its own port. Without a host to check (flr sign, flr inspect), a file name given picks
+ * the host it names, else the main (first) host stays.
+ */
 const checkHost: LoadStep = (ctx) => {
   const { hostId, fileName } = ctx.opts
   const plan = ctx.plan!
-  if (hostId !== undefined && plan.hostId !== hostId) {
+  const listed = plan.hosts.map((h) => h.hostId)
+  const issuedFor = listed.length === 1 ? `host ${listed[0]}` : `hosts ${listed.join(', ')}`
+  if (hostId !== undefined && !listed.includes(hostId)) {
     throw new FlrError(
       'LPF_WRONG_HOST',
-      `the license pack file is issued for host ${plan.hostId}, but this host is ${hostId}: ask the vendor for an LPF issued to ${hostId} (\`flr host-id\` prints it)`,
-      { lpfHostId: plan.hostId, hostId },
+      `the license pack file is issued for ${issuedFor}, but this host is ${hostId}: ask the vendor for an LPF issued to ${hostId} (\`flr host-id\` prints it)`,
+      { lpfHostId: plan.hostId, lpfHostIds: listed, hostId },
     )
   }
-  if (fileName !== undefined && basename(fileName) !== `${plan.hostId}.lp`) {
-    throw new FlrError(
-      'LPF_WRONG_HOST',
-      `the file is named ${basename(fileName)} but is issued for host ${plan.hostId}: an LPF must be named ${plan.hostId}.lp`,
-      { lpfHostId: plan.hostId, fileName: basename(fileName) },
-    )
+  let host = plan.hosts.find((h) => h.hostId === hostId) ?? plan.hosts[0]!
+  if (fileName !== undefined) {
+    const name = basename(fileName)
+    const named = plan.hosts.find((h) => `${h.hostId}.lp` === name && (hostId === undefined || h.hostId === hostId))
+    if (!named) {
+      const expected = hostId !== undefined || listed.length === 1 ? `an LPF must be named ${host.hostId}.lp` : `each host's copy is named after it (${listed.map((id) => `${id}.lp`).join(', ')})`
+      throw new FlrError('LPF_WRONG_HOST', `the file is named ${name} but is issued for ${issuedFor}: ${expected}`, { lpfHostId: plan.hostId, lpfHostIds: listed, fileName: name })
+    }
+    host = named
   }
+  if (host.hostId !== plan.hostId) ctx.plan = Object.freeze({ ...plan, hostId: host.hostId, port: host.port })
 }
 
 /** [LPF-1] a date is valid to the end of that UTC day, a timestamp up to that instant */

@@ -20,7 +20,8 @@
 // typo such as <pakcs> fails loudly instead of producing a file with no packs.
 import { FlrError } from '../errors.js'
 import { HOST_ID_PATTERN } from './host-id.js'
-import type { LicensePlan, PackPlan } from './plan.js'
+import type { HostPlan, LicensePlan, PackPlan } from './plan.js'
+import { checkDistinctHosts, checkHostCount, graceOf } from './plan-rules.js'
 
 /** an element of the signed content, as far as the plan needs it */
 interface XmlElement {
@@ -49,17 +50,20 @@ const BLANK = /\s*/y
 /** [LPF-6] `signedContent` is verify.ts's output; `digest` the SHA-256 hex of the file's bytes. */
 export function parsePlan(signedContent: string, digest: string): LicensePlan {
   const lpf = readTree(signedContent)
-  const attrs = attributesOf(lpf, '<lpf>', ['vendor', 'generated', 'expiration'])
+  const attrs = attributesOf(lpf, '<lpf>', ['vendor', 'generated', 'expiration', 'grace'])
   onlyChildren(lpf, '<lpf>', ['flr', 'packs'])
   const expiration = required(attrs, 'expiration', '<lpf>', 'use expiration="never" for a license that does not expire')
-  const flr = theFlr(lpf)
+  const hosts = hostsOf(lpf)
   const plan: LicensePlan = {
     vendor: vendorOf(attrs),
     generated: generatedOf(attrs),
     expiration,
     expiresAt: expiresAtOf(expiration),
-    hostId: flr.hostId,
-    port: flr.port,
+    // the main host's until load.ts's checkHost names this server's ([LPF-7])
+    hostId: hosts[0]!.hostId,
+    port: hosts[0]!.port,
+    hosts,
+    grace: graceOf(attrs.grace, FIX),
     packs: Object.freeze(packsOf(lpf)),
     digest,
   }
@@ -177,11 +181,16 @@ function checkDate(value: string, name: string): number {
   throw malformed(`${name} "${value}" is not a valid calendar date YYYY-MM-DD; ${FIX}`)
 }
 
-/** [LPF-2] exactly one <flr hostId port/> */
-function theFlr(lpf: XmlElement): { hostId: string; port: number } {
+/** [LPF-2] [HA-2] one <flr hostId port/>, or two to five with distinct host ids; the first is the main */
+function hostsOf(lpf: XmlElement): readonly HostPlan[] {
   const all = childrenNamed(lpf, 'flr')
-  if (all.length !== 1) throw malformed(`an LPF has exactly one <flr hostId="…" port="…"/>, this one has ${all.length}; ${FIX}`)
-  const flr = all[0]!
+  checkHostCount(all.length, FIX)
+  const hosts = all.map(hostOf)
+  checkDistinctHosts(hosts, FIX)
+  return Object.freeze(hosts)
+}
+
+function hostOf(flr: XmlElement): HostPlan {
   onlyChildren(flr, '<flr>', [])
   const attrs = attributesOf(flr, '<flr>', ['hostId', 'port'])
   const hostId = required(attrs, 'hostId', '<flr>', 'it is the customer server\'s `flr host-id`')
@@ -190,7 +199,7 @@ function theFlr(lpf: XmlElement): { hostId: string; port: number } {
   }
   const port = integerIn(required(attrs, 'port', '<flr>', 'the TCP port clients connect to'), 1, 65_535)
   if (port === null) throw malformed(`<flr> port "${attrs.port}" is not an integer from 1 to 65535; ${FIX}`)
-  return { hostId, port }
+  return Object.freeze({ hostId, port })
 }
 
 /** [LPF-3] */

@@ -19,8 +19,13 @@ export interface LpfSpec {
   generated?: string
   /** YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or never */
   expiration: string
+  /** the main (first) `<flr>` */
   hostId: string
   port: number | string
+  /** [HA-2] the other hosts of a cluster LPF, each one more `<flr>` after the main */
+  otherHosts?: readonly { hostId: string; port: number | string }[]
+  /** [LPF-2] the `grace` attribute as written (`7d`); omitted, no attribute */
+  grace?: string
   packs: readonly PackSpec[]
 }
 
@@ -47,14 +52,16 @@ export function buildLpfXml(spec: LpfSpec): string {
     ['vendor', spec.vendor],
     ['generated', spec.generated],
     ['expiration', spec.expiration],
+    ['grace', spec.grace],
   ])
+  const hosts = [{ hostId: spec.hostId, port: spec.port }, ...(spec.otherHosts ?? [])]
   const packs = spec.packs.map(
     (p) => `    <pack${attrs([['name', p.name], ['limit', String(p.limit)]])}>\n      ${licensesElement(p.licenses)}\n    </pack>\n`,
   )
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<lpf${lpfAttrs}>\n` +
-    `  <flr${attrs([['hostId', spec.hostId], ['port', String(spec.port)]])}/>\n` +
+    hosts.map((h) => `  <flr${attrs([['hostId', h.hostId], ['port', String(h.port)]])}/>\n`).join('') +
     `  <packs>\n${packs.join('')}  </packs>\n` +
     '</lpf>\n'
   )

@@ -97,8 +97,16 @@ export interface LpfSummary {
   /** null when the LPF does not say */
   generated: string | null
   expiration: string
+  /** [LPF-7] this server's host id */
   hostId: string
+  /** [LPF-2] the port of this host's `<flr>` element */
   port: number
+  /** [HA-2] every host the LPF lists, the main first; one for a plain LPF */
+  hosts?: { hostId: string; port: number }[]
+  /** [LPF-2] the longest grace period the LPF allows, ms (`graceMs` of status is what clients are told) */
+  grace?: number
+  /** SHA-256 (hex) of the LPF file's bytes (nodes of a cluster serving different files differ here) */
+  digest?: string
   /** when this server applied it (ISO 8601) */
   loadedAt?: string
 }
@@ -116,6 +124,8 @@ export interface StatusAnswer {
   /** [LEASE-10] the lease store cannot write (STORE_UNAVAILABLE), since when (ISO 8601) */
   storeError?: Problem & { since: string }
   listeningPort: number | null
+  /** [LPF-2] [WIRE-4] the grace period hello advertises: the LPF's grace, or --grace if shorter */
+  graceMs?: number
   /** [LEASE-8] leases restored from the store at start */
   restored: number
   packs: PackRow[]

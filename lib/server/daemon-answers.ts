@@ -4,13 +4,13 @@
 import type { HelloAnswer, Problem, StatusAnswer } from '../protocol/replies.js'
 import { VERSION } from '../version.js'
 import type { LicenseKeeper } from './license-keeper.js'
+import { lpfSummary } from './license-state.js'
 import type { ClusterRole } from './role.js'
 import type { SeatEngine } from '../engine/engine.js'
 
 export interface AnswerSources {
   hostId: string
   leaseTtlMs: number
-  graceMs: number
   keeper: LicenseKeeper
   engine: Pick<SeatEngine, 'packs'>
   listeningPort(): number | undefined
@@ -31,7 +31,7 @@ export function helloAnswer(src: AnswerSources): HelloAnswer {
     hostId: src.hostId,
     serverTime: Date.now(),
     leaseTtlMs: src.leaseTtlMs,
-    graceMs: src.graceMs,
+    graceMs: src.keeper.graceMs,
     // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
     packs: serving ? src.keeper.packNames : [],
     // [WIRE-4] [HA-4] in a cluster: role, leader, servers
@@ -56,22 +56,12 @@ export function statusAnswer(src: AnswerSources): StatusAnswer {
   return {
     serving,
     ...(reason ? { reason } : {}),
-    ...(state.kind !== 'waiting'
-      ? {
-          lpf: {
-            vendor: state.plan.vendor,
-            generated: state.plan.generated,
-            expiration: state.plan.expiration,
-            hostId: state.plan.hostId,
-            port: state.plan.port,
-            loadedAt: state.loadedAt,
-          },
-        }
-      : {}),
+    ...(state.kind !== 'waiting' ? { lpf: lpfSummary(state.plan, state.loadedAt) } : {}),
     ...(pendingError ? { pendingError } : {}),
     ...(portError ? { portError } : {}),
     ...src.storeError(),
     listeningPort: src.listeningPort() ?? null,
+    graceMs: keeper.graceMs,
     restored: src.restored(),
     packs: serving ? src.engine.packs() : [],
     ...(src.role ? { cluster: src.role.status() } : {}),

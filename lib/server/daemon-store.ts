@@ -23,7 +23,7 @@ export interface OpenedStore {
   bindRole(role: ClusterRole | undefined): void
 }
 
-export async function openDaemonStore(cfg: { store?: string; stateDir: string; hostId: string; storeScreen?: Promise<StoreScreen> }): Promise<OpenedStore> {
+export async function openDaemonStore(cfg: { store?: string; stateDir: string; hostId: string; storeScreen?: Promise<StoreScreen>; cluster?: { leaderTtlMs: number } }): Promise<OpenedStore> {
   if (!isPostgresUrl(cfg.store)) {
     const store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen })
     return { store, bindRole: () => {} }
@@ -34,6 +34,8 @@ export async function openDaemonStore(cfg: { store?: string; stateDir: string; h
     hostId: cfg.hostId,
     // [HA-3] every write transaction checks this node's term; until the role exists, none
     fence: { term: () => role?.fence.term(), node: cfg.hostId, lost: () => role?.lost() },
+    // [HA-5] a leader frozen inside a fenced write must not hold flr_leader's row past its term
+    idleInTransactionMs: cfg.cluster?.leaderTtlMs ?? 5_000,
   })
   return { store, bindRole: (r) => (role = r) }
 }

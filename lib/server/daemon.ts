@@ -69,7 +69,6 @@ export interface DaemonConfig {
 const DEFAULTS = {
   bind: '0.0.0.0',
   leaseTtlMs: 30_000,
-  graceMs: 7 * 86_400_000,
   httpPort: 7070 as number | null,
   httpsPort: null as number | null,
   httpPack: 'Agent-Session',
@@ -166,6 +165,10 @@ export class Daemon {
       removalGraceMs: this.cfg.removalGraceMs,
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
+      // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
+      graceMs: cfg.graceMs,
+      // [HA-2] a cluster LPF needs the store the nodes share
+      sharedStore: this.role !== undefined,
     })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.role ? 0 : (this.engine as SeatEngine).restore((store as LmdbLeaseStore).load())
@@ -266,7 +269,6 @@ export class Daemon {
     return {
       hostId: this.cfg.hostId,
       leaseTtlMs: this.cfg.leaseTtlMs,
-      graceMs: this.cfg.graceMs,
       keeper: this.keeper,
       engine: this.engine,
       listeningPort: () => this.tcp.port,

@@ -9,6 +9,7 @@ import { every, timerAt, type Cancel } from '../util/clock.js'
 import type { DatedProblem, Problem, ReloadAnswer } from '../protocol/replies.js'
 import type { LpfFile } from './lpf-file.js'
 import type { KeeperOptions, LicenseState } from './license-state.js'
+import { clusterRefusal, GraceCap } from './license-policy.js'
 
 /** What one reload run has found so far; each step reads it and adds to it. */
 interface Run {
@@ -38,9 +39,16 @@ export class LicenseKeeper {
   private closing: Promise<void> | undefined
   private readonly judging = new AbortController()
   private readonly wallNow: () => number
+  private readonly grace: GraceCap
 
   constructor(private readonly opts: KeeperOptions) {
     this.wallNow = opts.wallNow ?? Date.now
+    this.grace = new GraceCap(opts.graceMs, opts.log)
+  }
+
+  /** [LPF-2] [WIRE-4] the grace period hello advertises: the LPF's cap, or --grace if shorter */
+  get graceMs(): number {
+    return this.grace.effectiveMs
   }
 
   get state(): LicenseState {
@@ -170,6 +178,8 @@ export class LicenseKeeper {
       if (this.judging.signal.aborted) return { applied: false } // closing: judged again at the next start
       run.problem = flrErrorOrThrow(e)
     }
+    // [HA-2] judged like the file itself: refused, shown in status, the LPF in force stays
+    run.problem ??= clusterRefusal(run.plan!, this.opts.sharedStore ?? false, this.opts.fileName)
     return undefined
   }
 
@@ -210,11 +220,12 @@ export class LicenseKeeper {
     const previous = this.plan
     this.enter({ kind: 'serving', plan, loadedAt: this.isoNow() })
     this.clearPending()
+    this.grace.apply(plan)
     this.opts.engine.applyPlan(plan.packs)
     this.names = plan.packs.map((p) => p.name)
     this.armExpiry(plan)
     this.opts.log.info(
-      { vendor: plan.vendor, port: plan.port, packs: plan.packs.length, expiration: plan.expiration, previousPort: previous?.port },
+      { vendor: plan.vendor, port: plan.port, packs: plan.packs.length, expiration: plan.expiration, graceMs: this.graceMs, digest: plan.digest, previousPort: previous?.port },
       previous ? 'new LPF applied' : 'LPF loaded: serving',
     )
     return run.portProblem ? { applied: true, error: run.portProblem } : { applied: true }

@@ -1,7 +1,7 @@
 // The shapes around the license keeper: its state, its answers, and what it is given (ports,
 // the engine's serving switch, file reading and loading, the clock).
 import type { LicensePlan, PackPlan } from '../lpf/plan.js'
-import type { Problem } from '../protocol/replies.js'
+import type { LpfSummary, Problem } from '../protocol/replies.js'
 import type { Clock } from '../util/clock.js'
 import type { LpfFile } from './lpf-file.js'
 import type { Logger } from './logger.js'
@@ -53,4 +53,14 @@ export interface KeeperOptions {
   recheckMs: number
   /** [SRV-2] a file failing within this long of its last write is judged again once quiet */
   quietMs: number
+  /** [HA-2] the lease store is shared by the nodes (PostgreSQL); false (LMDB, the default): a cluster LPF is refused */
+  sharedStore?: boolean
+  /** [LPF-2] `--grace`, which may shorten the LPF's grace and never lengthen it; undefined when not given */
+  graceMs?: number
+}
+
+/** [WIRE-7] the LPF in force as status shows it, with its hosts, grace and digest ([LPF-2]; a cluster compares digests across nodes) */
+export function lpfSummary(plan: LicensePlan, loadedAt: string): LpfSummary {
+  const { vendor, generated, expiration, hostId, port, grace, digest } = plan
+  return { vendor, generated, expiration, hostId, port, hosts: plan.hosts.map((h) => ({ ...h })), grace, digest, loadedAt }
 }

@@ -15,12 +15,22 @@ export type FrontEngine = Pick<SeatEngine, 'serving' | 'lease' | 'renew' | 'rele
 /** The store of one term: writes pass only while the term is current and this node still leads. */
 export class TermStore implements LeaseStore {
   private open = true
+  /** writes issued and not yet answered: a planned stop lets them finish ([HA-5]) */
+  private readonly inFlight = new Set<Promise<void>>()
 
   constructor(
     private readonly inner: LeaseStore,
     private readonly leading: () => boolean,
     private readonly refusal: () => FlrError,
   ) {}
+
+  /** Resolves once every write issued so far has been answered (or after `ms`). */
+  async drain(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))
+    await Promise.race([Promise.allSettled([...this.inFlight]), late])
+    clearTimeout(timer)
+  }
 
   /** The term is over: from now on nothing is written, and nothing in flight is acknowledged. */
   end(): void {
@@ -48,9 +58,13 @@ export class TermStore implements LeaseStore {
     if (!this.current()) return Promise.reject(this.refusal())
     // [HA-3] a write that was durable before a pause is still not acknowledged after it: the
     // next leader restores it, and the holder hears NOT_LEADER and resumes there by id
-    return fn().then(() => {
+    const done = fn().then(() => {
       if (!this.current()) throw this.refusal()
     })
+    this.inFlight.add(done)
+    const forget = (): void => void this.inFlight.delete(done)
+    done.then(forget, forget)
+    return done
   }
 }
 
@@ -68,13 +82,15 @@ export interface RoleEngineOptions {
 export class RoleEngine implements FrontEngine {
   private engine: SeatEngine | undefined
   private termStore: TermStore | undefined
+  /** [HA-5] a planned stop: new requests are refused, writes in flight finish and are answered */
+  private finishing = false
   /** what the license keeper asked for last: applied to each new term's engine */
   private plan: readonly PackPlan[] | undefined
 
   constructor(private readonly opts: RoleEngineOptions) {}
 
   get serving(): boolean {
-    return this.engine !== undefined && this.opts.leading() && this.engine.serving
+    return this.engine !== undefined && !this.finishing && this.opts.leading() && this.engine.serving
   }
 
   get leads(): boolean {
@@ -91,6 +107,17 @@ export class RoleEngine implements FrontEngine {
     this.engine = engine
     this.termStore = termStore
     return restored
+  }
+
+  /**
+   * [HA-5] A planned stop (SIGTERM) while the term is still ours: refuse whatever comes from now
+   * on, let the writes in flight commit and be acknowledged (so that a refusal means "not done"),
+   * then drop. Resolves before the term is given up.
+   */
+  async finish(ms: number): Promise<void> {
+    this.finishing = true
+    await this.termStore?.drain(ms)
+    this.drop()
   }
 
   /** The term is over: drop the engine's state, writing nothing, and fail its waiters. */
@@ -158,7 +185,7 @@ export class RoleEngine implements FrontEngine {
 
   private live(): SeatEngine {
     // [HA-3] checked on every request: a process that wakes from a pause refuses before its timers run
-    if (!this.engine || !this.opts.leading()) throw this.opts.refusal()
+    if (!this.engine || this.finishing || !this.opts.leading()) throw this.opts.refusal()
     return this.engine
   }
 }

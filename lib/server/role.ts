@@ -46,6 +46,8 @@ export interface ClusterRoleOptions {
 
 /** [HA-5] how long a leader stopping on SIGTERM waits to learn who took over, to send clients there */
 const HANDOVER_WAIT_MS = 1_500
+/** [HA-5] how long a stopping leader lets the writes in flight commit before it gives the term up */
+const HANDOVER_DRAIN_MS = 500
 
 export class ClusterRole {
   readonly engine: RoleEngine
@@ -154,7 +156,7 @@ export class ClusterRole {
     this.stopped = true
     this.stopRefresh?.()
     const led = this.engine.leads
-    this.engine.drop()
+    await this.engine.finish(HANDOVER_DRAIN_MS)
     await this.leadership.resign()
     if (led) {
       const next = await this.waitForLeader(HANDOVER_WAIT_MS)

@@ -26,6 +26,12 @@ export interface PgStoreOptions {
   fence?: PgFence
   /** how long a connection attempt or a statement may take before the database counts as unreachable */
   timeoutMs?: number
+  /**
+   * [HA-3] [HA-5] a session idle inside a transaction this long is ended by the server: a leader
+   * frozen (SIGSTOP, VM pause) in the middle of a fenced write holds a lock on flr_leader, which
+   * would keep every standby from taking over. The daemon gives its --leader-ttl.
+   */
+  idleInTransactionMs?: number
   /** [LEASE-10] while the database cannot be reached, how often to try again */
   probeIntervalMs?: number
 }
@@ -85,7 +91,7 @@ export class PgLeaseStore implements LeaseStore {
     this.#probeIntervalMs = opts.probeIntervalMs ?? 1_000
     // a connection the server cut (restart, failover) is a sign that the next write may fail:
     // find out now ([LEASE-10])
-    this.#db = new PgWriter({ url: opts.url, hostId: opts.hostId, timeoutMs: opts.timeoutMs ?? 5_000 }, () => this.#scheduleProbe(0))
+    this.#db = new PgWriter({ url: opts.url, hostId: opts.hostId, timeoutMs: opts.timeoutMs ?? 5_000, idleInTransactionMs: opts.idleInTransactionMs }, () => this.#scheduleProbe(0))
     this.migrated = this.#migrate()
     this.history = new PgHistory(this.#db.pool, (notes) => this.#write({ notes }))
   }

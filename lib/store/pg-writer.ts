@@ -12,6 +12,8 @@ export interface PgWriterOptions {
   hostId: string
   /** connection attempts and statements: longer counts as unreachable */
   timeoutMs: number
+  /** [HA-5] see PgStoreOptions.idleInTransactionMs */
+  idleInTransactionMs?: number
 }
 
 export class PgWriter {
@@ -32,6 +34,7 @@ export class PgWriter {
       query_timeout: opts.timeoutMs,
       keepAlive: true,
       application_name: `flr ${opts.hostId}`,
+      ...(opts.idleInTransactionMs ? { idle_in_transaction_session_timeout: opts.idleInTransactionMs } : {}),
     })
     this.pool.on('error', () => this.onTrouble())
   }

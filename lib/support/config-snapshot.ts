@@ -15,7 +15,8 @@ export interface ConfigSnapshot {
   vendorKeyFiles: string[]
   bind: string
   leaseTtlMs: number
-  graceMs: number
+  /** --grace; null when not given (the LPF's grace applies, [LPF-2]) */
+  graceMs: number | null
   httpPort: number | null
   httpsPort: number | null
   httpPack: string

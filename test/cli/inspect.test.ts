@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createHash } from 'node:crypto'
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run } from '../../lib/cli/main.js'
@@ -117,4 +118,38 @@ t.test('inspect --help exits 0 with examples', async (t) => {
   const c = terminal()
   t.equal(await run(['inspect', '--help'], c.io), 0)
   t.match(c.stdout(), /Usage: flr inspect \[options\] <file>[\s\S]*--vendor-key <file>[\s\S]*--host-id <id>[\s\S]*--json[\s\S]*Examples:/)
+})
+
+t.test('[HA-2] [LPF-2] inspect shows a cluster LPF\'s hosts (the main first), its grace and its digest; --json too', async (t) => {
+  const file = join(VALID_DIR, 'cluster.lp')
+  const digest = createHash('sha256').update(readFileSync(file)).digest('hex')
+  const c = terminal()
+  t.equal(await run(['inspect', file, '--vendor-key', VENDOR_PUB_PATH], c.io), 0)
+  const text = c.stdout()
+  t.match(text, new RegExp(`Hosts +${OTHER_HOST_ID} +port 19110 +\\(main\\)\\n +${TEST_HOST} +port 19111\\n`))
+  t.match(text, /Grace +7d \(a client cut off from the server keeps using its lease that long; a server's --grace may shorten it\)/)
+  t.match(text, `Digest      sha256:${digest}`)
+  t.match(text, `Note: a server reads this file only if it is named after its own host (${OTHER_HOST_ID}.lp, ${TEST_HOST}.lp)`)
+  t.match(text, /A cluster LPF \(\[HA-2\]\): each host gets an identical copy named <hostId>\.lp, and every node needs a shared store/)
+
+  const j = terminal()
+  t.equal(await run(['inspect', file, '--vendor-key', VENDOR_PUB_PATH, '--json'], j.io), 0)
+  const out = JSON.parse(j.stdout())
+  t.same(out.lpf.hosts, [{ hostId: OTHER_HOST_ID, port: 19110 }, { hostId: TEST_HOST, port: 19111 }])
+  t.match(out.lpf, { hostId: OTHER_HOST_ID, port: 19110, grace: 7 * 86_400_000, digest })
+
+  // checked for this host: its own element and port
+  const dir = t.testdir()
+  const named = join(dir, `${TEST_HOST}.lp`)
+  copyFileSync(file, named)
+  const mine = terminal()
+  t.equal(await run(['inspect', named, '--vendor-key', VENDOR_PUB_PATH, '--host-id', TEST_HOST, '--json'], mine.io), 0)
+  t.match(JSON.parse(mine.stdout()).lpf, { hostId: TEST_HOST, port: 19111 })
+})
+
+t.test('[LPF-2] inspect shows the grace the vendor set', async (t) => {
+  const c = terminal()
+  t.equal(await run(['inspect', join(VALID_DIR, 'grace-30d.lp'), '--vendor-key', VENDOR_PUB_PATH], c.io), 0)
+  t.match(c.stdout(), /^Grace +30d /m)
+  t.match(c.stdout(), new RegExp(`^Host id +${TEST_HOST}\\nPort +19110$`, 'm'), 'a plain LPF: one host id and port')
 })

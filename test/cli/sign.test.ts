@@ -90,5 +90,5 @@ t.test('flr sign without --key is a usage error (exit 2); --help exits 0', async
   t.match(c.stderr(), /--key/)
   const h = terminal()
   t.equal(await run(['sign', '--help'], h.io), 0)
-  t.match(h.stdout(), /Usage: flr sign \[options\] <file>[\s\S]*--key <file>[\s\S]*--out <file>[\s\S]*Examples:/)
+  t.match(h.stdout(), /Usage: flr sign \[options\] <file>[\s\S]*--key <file>[\s\S]*--out <path>[\s\S]*--force[\s\S]*Examples:/)
 })

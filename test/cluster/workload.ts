@@ -25,10 +25,16 @@ export class Workload {
   private stopped = false
   private readonly workers: Promise<void>[] = []
 
+  /**
+   * `strict`: NOT_LEADER means "not done" (a planned handover). Otherwise a release refused
+   * NOT_LEADER may have been committed before the node found its term gone (a fence that fired
+   * between commit and answer): the retry's LEASE_UNKNOWN then means it went through.
+   */
   constructor(
     private readonly cluster: Cluster,
     private readonly pack: string,
     readonly limit: number,
+    private readonly strict = false,
   ) {}
 
   start(workers: number): void {
@@ -79,7 +85,8 @@ export class Workload {
       if (reply.lost || code === 'NOT_LEADER' || code === 'NOT_SERVING' || code === 'STORE_UNAVAILABLE' || code === 'CONNECTION_LOST') {
         if (reply.lost) this.counts.lost++
         else this.counts.refusals++
-        if (reply.lost && lease !== undefined && renewalsLeft === 0) releaseInDoubt = true
+        const maybeDone = reply.lost || (code === 'NOT_LEADER' && !this.strict)
+        if (maybeDone && lease !== undefined && renewalsLeft === 0) releaseInDoubt = true
         void conn.destroy()
         conn = undefined
         await sleep(30)

@@ -40,6 +40,8 @@ t.test('[LPF-1] [LPF-2] [LPF-3] a plan holds every value of the file', async (t)
     expiresAt: Date.UTC(2100, 0, 1),
     hostId: TEST_HOST,
     port: 19110,
+    hosts: [{ hostId: TEST_HOST, port: 19110 }],
+    grace: 7 * 86_400_000,
     packs: [{ name: 'station', limit: 10, licenses: '<licenses></licenses>' }],
     digest: DIGEST,
   })
@@ -78,9 +80,8 @@ t.test('[LPF-1] expiration is required and has one of the three forms', async (t
   }
 })
 
-t.test('[LPF-2] exactly one <flr> with a host id and a port from 1 to 65535', async (t) => {
-  malformed(t, { flr: '' }, /exactly one <flr .*this one has 0/)
-  malformed(t, { flr: `<flr hostId="${TEST_HOST}" port="1"></flr><flr hostId="${TEST_HOST}" port="2"></flr>` }, /this one has 2/)
+t.test('[LPF-2] one <flr> with a host id and a port from 1 to 65535', async (t) => {
+  malformed(t, { flr: '' }, /one <flr hostId="…" port="…"\/>, or two to 5 for a cluster LPF .*this one has 0/)
   t.equal(parse({ flr: `<flr hostId="${TEST_HOST}" port="1"></flr>` }).port, 1)
   t.equal(parse({ flr: `<flr hostId="${TEST_HOST}" port="65535"></flr>` }).port, 65535)
   for (const bad of ['0', '65536', '-1', '01', '+1', ' 1', '1 ', '1.0', '1e3', '0x50', '', '99999999999']) {
@@ -90,6 +91,40 @@ t.test('[LPF-2] exactly one <flr> with a host id and a port from 1 to 65535', as
   malformed(t, { flr: '<flr port="1"></flr>' }, /<flr> has no hostId attribute/)
   malformed(t, { flr: '<flr hostId="my-server" port="1"></flr>' }, /hostId "my-server" is not a host id/)
   malformed(t, { flr: `<flr hostId="${TEST_HOST}" port="1"><x></x></flr>` }, /<flr> has an unknown element <x>/)
+})
+
+const HOSTS = ['Lnx-AAAA-AAAA-AAAA-AAAA', 'Lnx-BBBB-BBBB-BBBB-BBBB', 'Lnx-CCCC-CCCC-CCCC-CCCC', 'Lnx-DDDD-DDDD-DDDD-DDDD', 'Lnx-EEEE-EEEE-EEEE-EEEE', 'Lnx-FFFF-FFFF-FFFF-FFFF']
+const flrs = (ids: readonly string[]) => ids.map((id, i) => `<flr hostId="${id}" port="${19110 + i}"></flr>`).join('')
+
+t.test('[LPF-2] [HA-2] a cluster LPF: two to five <flr> elements with distinct host ids, in file order, the first the main', async (t) => {
+  for (const n of [2, 3, 5]) {
+    const plan = parse({ flr: flrs(HOSTS.slice(0, n)) })
+    t.same(plan.hosts, HOSTS.slice(0, n).map((hostId, i) => ({ hostId, port: 19110 + i })), `${n} hosts`)
+    t.equal(plan.hostId, HOSTS[0], 'unchecked, the plan names the main host')
+    t.equal(plan.port, 19110, "and the main host's port")
+    t.ok(Object.isFrozen(plan.hosts) && Object.isFrozen(plan.hosts[1]), 'frozen like the rest of the plan')
+  }
+  malformed(t, { flr: flrs(HOSTS) }, /two to 5 for a cluster LPF \(one per node\), this one has 6/)
+  malformed(t, { flr: flrs([HOSTS[0]!, HOSTS[1]!, HOSTS[0]!]) }, /host id "Lnx-AAAA-AAAA-AAAA-AAAA" appears in more than one <flr> element/)
+  malformed(t, { flr: `${flrs([HOSTS[0]!])}<flr hostId="${HOSTS[1]}" port="0"></flr>` }, /port "0" is not an integer/, 'every element is checked')
+})
+
+t.test('[LPF-2] grace: a duration of whole units, at most 30d, 7d when absent; anything else names the attribute', async (t) => {
+  const grace = (value: string) => parse({ lpf: `expiration="never" grace="${value}" vendor="Acme"` }).grace
+  t.equal(parse({ lpf: 'expiration="never" vendor="Acme"' }).grace, 7 * 86_400_000, 'absent: 7 days')
+  t.equal(grace('30d'), 30 * 86_400_000)
+  t.equal(grace('720h'), 30 * 86_400_000)
+  t.equal(grace('1d'), 86_400_000)
+  t.equal(grace('90m'), 5_400_000)
+  t.equal(grace('45s'), 45_000)
+  t.equal(grace('250ms'), 250)
+  t.equal(grace('0s'), 0, 'no grace at all is the vendor\'s choice')
+  for (const over of ['31d', '721h', '2592000001ms', '999999999999d']) {
+    malformed(t, { lpf: `expiration="never" grace="${over}" vendor="Acme"` }, /<lpf> grace ".*" is longer than the 30 days an LPF may allow/, over)
+  }
+  for (const bad of ['7', '7 d', ' 7d', '7d ', '07d', '-1d', '+7d', '1.5d', '7days', '7D', 'P7D', '', 'd', '1w']) {
+    malformed(t, { lpf: `expiration="never" grace="${bad}" vendor="Acme"` }, /<lpf> grace ".*" is not a duration: write whole units, such as grace="7d"/, JSON.stringify(bad))
+  }
 })
 
 t.test('[LPF-3] pack names: ^[A-Za-z0-9._-]{1,64}$', async (t) => {

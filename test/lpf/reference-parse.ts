@@ -5,7 +5,8 @@
 import { XMLParser } from 'fast-xml-parser'
 import { FlrError } from '../../lib/errors.js'
 import { HOST_ID_PATTERN } from '../../lib/lpf/host-id.js'
-import type { LicensePlan, PackPlan } from '../../lib/lpf/plan.js'
+import type { HostPlan, LicensePlan, PackPlan } from '../../lib/lpf/plan.js'
+import { checkDistinctHosts, checkHostCount, graceOf } from '../../lib/lpf/plan-rules.js'
 
 type XmlNode = Record<string, unknown>
 
@@ -38,17 +39,19 @@ const parser = new XMLParser({
 /** [LPF-6] `signedContent` is verify.ts's output; `digest` the SHA-256 hex of the file's bytes. */
 export function parsePlan(signedContent: string, digest: string): LicensePlan {
   const lpf = parseTree(signedContent)
-  const attrs = attributesOf(lpf, '<lpf>', ['vendor', 'generated', 'expiration'])
+  const attrs = attributesOf(lpf, '<lpf>', ['vendor', 'generated', 'expiration', 'grace'])
   onlyChildren(lpf, '<lpf>', ['flr', 'packs'])
   const expiration = required(attrs, 'expiration', '<lpf>', 'use expiration="never" for a license that does not expire')
-  const flr = theFlr(lpf)
+  const hosts = hostsOf(lpf)
   const plan: LicensePlan = {
     vendor: vendorOf(attrs),
     generated: generatedOf(attrs),
     expiration,
     expiresAt: expiresAtOf(expiration),
-    hostId: flr.hostId,
-    port: flr.port,
+    hostId: hosts[0]!.hostId,
+    port: hosts[0]!.port,
+    hosts,
+    grace: graceOf(attrs.grace, FIX),
     packs: Object.freeze(packsOf(lpf, licensesSlices(signedContent))),
     digest,
   }
@@ -108,11 +111,16 @@ function checkDate(value: string, name: string): number {
   throw malformed(`${name} "${value}" is not a valid calendar date YYYY-MM-DD; ${FIX}`)
 }
 
-/** [LPF-2] exactly one <flr hostId port/> */
-function theFlr(lpf: XmlNode): { hostId: string; port: number } {
+/** [LPF-2] [HA-2] one <flr hostId port/>, or two to five with distinct host ids */
+function hostsOf(lpf: XmlNode): readonly HostPlan[] {
   const all = (lpf.flr ?? []) as unknown[]
-  if (all.length !== 1) throw malformed(`an LPF has exactly one <flr hostId="…" port="…"/>, this one has ${all.length}; ${FIX}`)
-  const flr = asNode(all[0], '<flr>')
+  checkHostCount(all.length, FIX)
+  const hosts = all.map((f) => hostOf(asNode(f, '<flr>')))
+  checkDistinctHosts(hosts, FIX)
+  return Object.freeze(hosts)
+}
+
+function hostOf(flr: XmlNode): HostPlan {
   onlyChildren(flr, '<flr>', [])
   const attrs = attributesOf(flr, '<flr>', ['hostId', 'port'])
   const hostId = required(attrs, 'hostId', '<flr>', 'it is the customer server\'s `flr host-id`')
@@ -121,7 +129,7 @@ function theFlr(lpf: XmlNode): { hostId: string; port: number } {
   }
   const port = integerIn(required(attrs, 'port', '<flr>', 'the TCP port clients connect to'), 1, 65_535)
   if (port === null) throw malformed(`<flr> port "${attrs.port}" is not an integer from 1 to 65535; ${FIX}`)
-  return { hostId, port }
+  return Object.freeze({ hostId, port })
 }
 
 /** [LPF-3] */

@@ -10,11 +10,12 @@ import { memoryStore } from '../../lib/engine/types.js'
 import { FlrError } from '../../lib/errors.js'
 import { loadLpf } from '../../lib/lpf/load.js'
 import { LicenseKeeper } from '../../lib/server/license-keeper.js'
+import type { KeeperOptions } from '../../lib/server/license-state.js'
 import type { LpfFile } from '../../lib/server/lpf-file.js'
 import { TcpFront } from '../../lib/server/tcp-front.js'
 import { FakeClock } from '../engine/fake-clock.js'
 import { captureLog, type CapturedLog } from '../helpers/reload.js'
-import { HOST_ID, VENDOR_PUB, freePort, lpfText, type PackSpec } from '../helpers/server.js'
+import { HOST_ID, VENDOR_PUB, freePort, lpfText, type LpfSpec, type PackSpec } from '../helpers/server.js'
 
 export const START = Date.UTC(2026, 2, 1, 12)
 export const GRACE_MS = 5_000
@@ -76,7 +77,7 @@ export interface Rig {
   /** the port the rig's LPFs name unless told otherwise */
   port: number
   /** a signed LPF for this host */
-  lpf(spec?: { port?: number; packs?: PackSpec[]; expiration?: string }): string
+  lpf(spec?: Partial<LpfSpec>): string
   /** advances the clock timer by timer, letting the reloads each timer starts finish before the next fires */
   advance(ms: number): Promise<void>
 }
@@ -85,7 +86,8 @@ function unused(): never {
   throw new Error('no connection is made in the keeper tests')
 }
 
-export async function rig(t: Test): Promise<Rig> {
+/** `options`: keeper options to override ([HA-2] sharedStore, [LPF-2] graceMs) */
+export async function rig(t: Test, options: Partial<KeeperOptions> = {}): Promise<Rig> {
   const clock = new FakeClock(START)
   const disk = new Disk(clock)
   const captured = captureLog()
@@ -116,6 +118,7 @@ export async function rig(t: Test): Promise<Rig> {
     removalGraceMs: GRACE_MS,
     recheckMs: RECHECK_MS,
     quietMs: QUIET_MS,
+    ...options,
   })
   t.teardown(async () => {
     await keeper.close()
@@ -132,7 +135,7 @@ export async function rig(t: Test): Promise<Rig> {
     captured,
     revoked,
     port,
-    lpf: (spec = {}) => lpfText({ port: spec.port ?? port, packs: spec.packs ?? PACKS, expiration: spec.expiration }),
+    lpf: (spec = {}) => lpfText({ ...spec, port: spec.port ?? port, packs: spec.packs ?? PACKS }),
     advance: async (ms) => {
       const target = clock.now() + ms
       for (let at = clock.nextAt(); at !== undefined && at <= target; at = clock.nextAt()) {

@@ -11,6 +11,8 @@ import { resolveHostId } from '../../lpf/host-id.js'
 import { screenLpf } from '../../lpf/screen.js'
 import { unverifiedContent } from '../../lpf/verify.js'
 import { parsePlan } from '../../lpf/parse.js'
+import { formatGrace } from '../../lpf/plan-rules.js'
+import { forVendor } from '../../lpf/remedy.js'
 import { createHash } from 'node:crypto'
 
 interface InspectOptions {
@@ -77,7 +79,8 @@ function judge(file: string, bytes: Buffer, opts: InspectOptions): Verdict {
     const key = keys[loaded.vendorKeyIndex]!
     return { verified: true, plan: loaded.plan, vendorKey: { path: paths[loaded.vendorKeyIndex]!, fingerprint: vendorKeyFingerprint(key) } }
   } catch (e) {
-    if (isFlrError(e)) return { verified: false, error: e }
+    // the vendor inspects files too: a remedy says what to do, never "ask the vendor" (issue 17)
+    if (isFlrError(e)) return { verified: false, error: new FlrError(e.code, forVendor(e.message), { ...e.details }) }
     throw e
   }
 }
@@ -106,16 +109,26 @@ function humanReport(file: string, verdict: Verdict, plan: LicensePlan | undefin
     `Vendor      ${plan.vendor}`,
     `Generated   ${plan.generated ?? '-'}`,
     `Expiration  ${plan.expiration}${plan.expiresAt === null ? '' : ` (valid until ${new Date(plan.expiresAt).toISOString()})`}`,
-    `Host id     ${plan.hostId}`,
-    `Port        ${plan.port}`,
+    ...hostLines(plan),
+    `Grace       ${formatGrace(plan.grace)} (a client cut off from the server keeps using its lease that long; a server's --grace may shorten it)`,
     `Digest      sha256:${plan.digest}`,
     '',
     plan.packs.length === 0 ? 'No packs.' : table(['PACK', 'LIMIT'], plan.packs.map((p) => [p.name, p.limit])),
   )
-  if (!hostChecked && basename(file) !== `${plan.hostId}.lp`) {
-    lines.push('', `Note: a server reads this file only if it is named ${plan.hostId}.lp ([LPF-7])`)
+  const names = plan.hosts.map((h) => `${h.hostId}.lp`)
+  if (!hostChecked && !names.includes(basename(file))) {
+    lines.push('', `Note: a server reads this file only if it is named ${names.length === 1 ? names[0] : `after its own host (${names.join(', ')})`} ([LPF-7])`)
+  }
+  if (plan.hosts.length > 1) {
+    lines.push('', `A cluster LPF ([HA-2]): each host gets an identical copy named <hostId>.lp, and every node needs a shared store (--store postgres://…)`)
   }
   return lines
+}
+
+/** [LPF-2] [HA-2] one host, or a cluster LPF's hosts with the main first */
+function hostLines(plan: LicensePlan): string[] {
+  if (plan.hosts.length === 1) return [`Host id     ${plan.hostId}`, `Port        ${plan.port}`]
+  return plan.hosts.map((h, i) => `${i === 0 ? 'Hosts      ' : '           '} ${h.hostId}  port ${h.port}${i === 0 ? '  (main)' : ''}`)
 }
 
 function jsonReport(file: string, verdict: Verdict, plan: LicensePlan | undefined, hostChecked: boolean): object {
@@ -134,6 +147,8 @@ function jsonReport(file: string, verdict: Verdict, plan: LicensePlan | undefine
           expiresAt: plan.expiresAt === null ? null : new Date(plan.expiresAt).toISOString(),
           hostId: plan.hostId,
           port: plan.port,
+          hosts: plan.hosts,
+          grace: plan.grace,
           digest: plan.digest,
           packs: plan.packs.map((p) => ({ name: p.name, limit: p.limit, licenses: p.licenses })),
         }

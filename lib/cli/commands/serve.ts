@@ -26,7 +26,7 @@ interface ServeOptions {
   hostId?: string
   bind: string
   leaseTtl: string
-  grace: string
+  grace?: string
   http: boolean
   httpPort: string
   httpsPort?: string
@@ -54,7 +54,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--host-id <id>', "override this machine's host id (containers, tests); also FLR_HOST_ID")
     .option('--bind <addr>', 'address the lease port and HTTP shim listen on', '0.0.0.0')
     .option('--lease-ttl <duration>', 'lease lifetime from grant or last renew', '30s')
-    .option('--grace <duration>', 'how long clients keep leases while the server is unreachable (advertised in hello)', '7d')
+    .option('--grace <duration>', "how long clients keep leases while the server is unreachable (advertised in hello); shortens the LPF's grace (7d when it sets none), never lengthens it")
     .option('--http-port <port>', 'HTTP shim port; 0 picks a free one', '7070')
     .option('--no-http', 'turn the HTTP shim off')
     .option('--https-port <port>', 'HTTPS shim port (needs --tls-cert and --tls-key)')
@@ -142,7 +142,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     log,
     bind: opts.bind,
     leaseTtlMs: duration(opts.leaseTtl, '--lease-ttl'),
-    graceMs: duration(opts.grace, '--grace'),
+    graceMs: opts.grace === undefined ? undefined : duration(opts.grace, '--grace'),
     httpPort: opts.http ? port(opts.httpPort, '--http-port') : null,
     httpsPort: opts.httpsPort === undefined ? null : port(opts.httpsPort, '--https-port'),
     tls: opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert, 'utf8'), key: readFileSync(opts.tlsKey, 'utf8') } : undefined,
@@ -169,7 +169,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
       vendorKeyFiles: vendorKey.map((f) => resolve(f)),
       bind: opts.bind,
       leaseTtlMs: config.leaseTtlMs!,
-      graceMs: config.graceMs!,
+      graceMs: config.graceMs ?? null,
       httpPort: daemon.httpPort,
       httpsPort: daemon.httpsPort,
       httpPack: opts.httpPack,

@@ -4,6 +4,7 @@ import { json, table, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { FlrClient } from '../../client/client.js'
 import type { ClusterStatus, StatusAnswer } from '../../protocol/replies.js'
+import { formatGrace } from '../../lpf/plan-rules.js'
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -25,6 +26,7 @@ export function register(program: Command, io: CliIO): void {
 export function render(s: StatusAnswer): string {
   const lines: string[] = []
   if (s.lpf) lines.push(`LPF: ${s.lpf.vendor}, port ${s.lpf.port}, expires ${s.lpf.expiration}${s.lpf.loadedAt ? `, loaded ${s.lpf.loadedAt}` : ''}`)
+  lines.push(...lpfDetails(s))
   lines.push(s.serving ? 'Serving.' : `NOT serving: ${s.reason ? `${s.reason.code}: ${s.reason.message}` : 'no valid LPF'}`)
   if (s.pendingError) lines.push(`Pending error: ${s.pendingError.code}: ${s.pendingError.message} (since ${s.pendingError.at}); the LPF above stays in force`)
   if (s.portError) lines.push(`Port error: ${s.portError.code}: ${s.portError.message}`)
@@ -57,5 +59,19 @@ function renderCluster(c: ClusterStatus): string[] {
     )
   }
   if (c.warning) lines.push(`Warning: ${c.warning}`)
+  return lines
+}
+
+/** [LPF-2] [HA-2] the grace clients are told (and the LPF's cap), a cluster LPF's hosts, the file's digest */
+function lpfDetails(s: StatusAnswer): string[] {
+  const lines: string[] = []
+  if (s.graceMs !== undefined) {
+    const cap = s.lpf?.grace !== undefined && s.lpf.grace !== s.graceMs ? ` (--grace; the LPF allows ${formatGrace(s.lpf.grace)})` : ''
+    lines.push(`Grace: ${formatGrace(s.graceMs)}${cap}: a client cut off from the server keeps using its lease that long`)
+  }
+  if (s.lpf?.hosts && s.lpf.hosts.length > 1) {
+    lines.push(`Cluster LPF hosts: ${s.lpf.hosts.map((h, i) => `${h.hostId}:${h.port}${i === 0 ? ' (main)' : ''}`).join(', ')}`)
+  }
+  if (s.lpf?.digest) lines.push(`LPF digest: sha256:${s.lpf.digest}`)
   return lines
 }
