@@ -64,8 +64,8 @@ export interface Checkpoint {
 export interface LeaseHistory {
   /** durable once it resolves; the caller batches ([OBS-2] denials within a second) */
   append(notes: readonly HistoryNote[]): Promise<void>
-  /** every event with from ≤ at < to, in the order they happened (write order) */
-  events(from: number, to: number): Promise<HistoryEvent[]>
+  /** every event with from ≤ at < to, in the order they happened (write order); at most `limit` */
+  events(from: number, to: number, limit?: number): Promise<HistoryEvent[]>
   /** [OBS-3] the rollups of the days in [from, to), by day then pack */
   rollups(from: number, to: number): Promise<DayRollup[]>
   /** [OBS-3] the latest checkpoint of a day ≤ `day` (no `day`: the latest of all), undefined when none */

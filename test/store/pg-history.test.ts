@@ -27,9 +27,9 @@ t.test('[OBS-2] a grant and an end are written in the transaction of the lease w
     { kind: 'grant', at: 1_000, lease: a.lease, pack: a.pack, holder: a.holder, client: a.client, address: a.address, waitedMs: 250 },
     { kind: 'grant', at: 1_001, lease: b.lease, pack: b.pack, holder: b.holder, client: b.client, address: b.address, waitedMs: 0 },
     { kind: 'end', at: 2_000, lease: a.lease, pack: a.pack, holder: a.holder, how: 'released' },
-    { kind: 'end', at: 1_500, lease: b.lease, pack: b.pack, holder: b.holder, how: 'expired' },
-  ])
-  t.same((await history.events(1_001, 2_000)).map((e) => e.at), [1_001, 1_500], 'from ≤ at < to')
+    { kind: 'end', at: 2_000, lease: b.lease, pack: b.pack, holder: b.holder, how: 'expired' },
+  ], 'a time that would go back is written at the latest one: time order is write order')
+  t.same((await history.events(1_001, 2_000)).map((e) => e.at), [1_001], 'from ≤ at < to')
   // one transaction: the grant event and the lease row carry the same transaction id
   const c = leaseRecord(3, { grantedAt: 3_000 })
   await store.put(c, 5)
@@ -95,4 +95,22 @@ t.test('[OBS-2] the sweep deletes at most max old rows per call, and keeps the l
   t.same((await history.events(0, 1_000)).map((e) => e.at), [103, 104])
   t.same(await history.checkpoint(100), { day: 70, state: 'b' }, 'the latest checkpoint before the cut stays')
   t.same(await history.checkpoint(), { day: 200, state: 'kept' })
+})
+
+t.test('[OBS-2] a clock stepped back writes in order, and so does the next leader, whose clock may be behind', async (t) => {
+  const url = await freshDatabase(t)
+  const T0 = 1_700_000_000_000
+  let store = await openPgLeaseStore({ url, hostId: HOST })
+  const a = leaseRecord(1, { grantedAt: T0 + 5_000 })
+  const b = leaseRecord(2, { grantedAt: T0 + 1_000 }) // the clock went back 4 s
+  await store.put(a)
+  await store.put(b)
+  await store.close()
+  // another node (a new leader) opens the same database
+  store = await openPgLeaseStore({ url, hostId: 'Lnx-AAAA-BBBB-CCCC-DDDD' })
+  t.teardown(() => store.close())
+  await store.remove(b.lease, { how: 'released', at: T0 + 2_000, record: b })
+  const events = await store.history.events(0, T0 + 10_000)
+  t.same(events.map((e) => `${e.kind} ${'lease' in e ? e.lease : ''} ${e.at - T0}`), [`grant ${a.lease} 5000`, `grant ${b.lease} 5000`, `end ${b.lease} 5000`], 'write order kept, times never go back')
+  t.same((await store.load()).map((r) => r.lease), [a.lease], 'the leases themselves as before')
 })

@@ -47,7 +47,7 @@ t.test('[LEASE-10] [HA-1] database stopped: STORE_UNAVAILABLE naming host:port/d
   t.equal(seen.faults[0]!.kind, 'unreachable')
   // a release (or an expiry) refused now is owed: committed first once the database is back,
   // with the end it records in the history ([OBS-2])
-  await t.rejects(store.remove(leaseRecord(1).lease, { how: 'expired', at: 42, record: leaseRecord(1) }), { code: 'STORE_UNAVAILABLE' })
+  await t.rejects(store.remove(leaseRecord(1).lease, { how: 'expired', at: 1_800_000_000_000, record: leaseRecord(1) }), { code: 'STORE_UNAVAILABLE' })
   await t.rejects(store.put(leaseRecord(5)), { code: 'STORE_UNAVAILABLE' })
 
   await server.start()
@@ -59,7 +59,7 @@ t.test('[LEASE-10] [HA-1] database stopped: STORE_UNAVAILABLE naming host:port/d
   t.same((await store.load()).map((r) => r.lease).sort(), [2, 3, 6].map((i) => leaseRecord(i).lease))
   t.match(
     (await store.history.events(0, Number.MAX_SAFE_INTEGER)).filter((e) => e.kind === 'end'),
-    [{ kind: 'end', at: 42, lease: leaseRecord(1).lease, how: 'expired' }],
+    [{ kind: 'end', at: 1_800_000_000_000, lease: leaseRecord(1).lease, how: 'expired' }],
     'the owed end is in the history',
   )
 })

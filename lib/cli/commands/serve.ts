@@ -7,6 +7,7 @@ import { CommandFailed, type CliIO } from '../io.js'
 import { parseDuration } from '../../util/duration.js'
 import { resolveHostId } from '../../lpf/host-id.js'
 import { screenStore } from '../../store/store-screen.js'
+import { redactUrl } from '../../store/pg-url.js'
 import type { Daemon, DaemonConfig } from '../../server/daemon.js'
 import type { Logger } from '../../server/logger.js'
 import { isFlrError } from '../../errors.js'
@@ -174,6 +175,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
       httpPack: opts.httpPack,
       maxConnections: config.maxConnections!,
       logLevel: opts.logLevel,
+      // [HA-1] which store, never its password: the bundle copies this file as is
+      store: config.store ? redactUrl(config.store) : 'lmdb',
     })
   } catch (e) {
     log.warn({ err: e }, 'could not write the config snapshot used by support bundles; serving anyway')
