@@ -25,6 +25,7 @@ const SCRIPTS: Script[] = [
   { name: 'http', title: 'HTTP /request' },
   { name: 'hostile', title: 'One hostile peer' },
   { name: 'pg-store', title: 'The PostgreSQL lease store (cluster)' },
+  { name: 'failover', title: 'Cluster failover' },
 ]
 /** A script that has not finished by then is stopped and reported as such. */
 const SCRIPT_TIMEOUT_MS = 200_000
