@@ -3,11 +3,12 @@
 // cluster LPF is wt-lpf-vendor's). Nodes are started, killed, paused and resumed with real
 // signals; who leads is asked of the nodes themselves (hello's role).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { RawConnection, freePort, serveArgs, watchServeLog, type ServeLog } from '../../bench/harness.js'
-import { dropLpf, type PackSpec } from '../helpers/server.js'
+import { VENDOR_KEY, dropLpf, type PackSpec } from '../helpers/server.js'
+import { buildLpfXml, signLpf } from '../../lib/lpf/vendor.js'
 
 export interface ClusterOptions {
   url: string
@@ -17,6 +18,8 @@ export interface ClusterOptions {
   leaderTtl?: string
   leaderRenew?: string
   leaseTtl?: string
+  /** [HA-2] one cluster LPF listing every node, an identical copy per host (else a plain LPF each) */
+  clusterLpf?: boolean
 }
 
 export class ClusterNode {
@@ -74,8 +77,21 @@ export class Cluster {
       const dir = join(root, name)
       for (const sub of ['licenses', 'state', 'logs']) mkdirSync(join(dir, sub), { recursive: true })
       const node = new ClusterNode(name, hostId, await freePort(), await freePort(), dir)
-      dropLpf(join(dir, 'licenses'), { port: node.port, packs: opts.packs, hostId })
+      if (!opts.clusterLpf) dropLpf(join(dir, 'licenses'), { port: node.port, packs: opts.packs, hostId })
       cluster.nodes.push(node)
+    }
+    if (opts.clusterLpf) {
+      const [main, ...others] = cluster.nodes
+      const xml = buildLpfXml({
+        vendor: 'Acme',
+        expiration: '2099-12-31',
+        hostId: main!.hostId,
+        port: main!.port,
+        otherHosts: others.map((n) => ({ hostId: n.hostId, port: n.port })),
+        packs: opts.packs.map((p) => ({ name: p.name, limit: p.limit })),
+      })
+      const signed = signLpf(xml, readFileSync(VENDOR_KEY, 'utf8'))
+      for (const n of cluster.nodes) writeFileSync(join(n.dir, 'licenses', `${n.hostId}.lp`), signed)
     }
     t.teardown(async () => {
       for (const node of cluster.nodes) if (node.running) node.child!.kill('SIGKILL')

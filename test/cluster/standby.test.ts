@@ -63,3 +63,22 @@ t.test('[HA-4] [WIRE-4] [HA-8] a standby redirects; the leader serves; both say 
   t.match(printed.stdout, /leader/)
   t.match(printed.stdout, new RegExp(b.hostId))
 })
+
+t.test('[HA-2] [HA-8] nodes serving one cluster LPF: the same digest everywhere, no warning', async (t) => {
+  const url = await freshDatabase(t)
+  const cluster = await Cluster.create(t, { url, nodes: 2, clusterLpf: true, packs: [{ name: 'cad', limit: 2 }] })
+  await cluster.startAll()
+  const leader = await cluster.waitForLeader()
+  const got = (await openWithin(leader.port, 'probe', 5_000))!
+  t.teardown(() => got.conn.destroy())
+  let cl: Record<string, unknown> = {}
+  for (let i = 0; i < 100; i++) {
+    cl = (await got.conn.request('status')).cluster as Record<string, unknown>
+    if ((cl.nodes as unknown[]).length === 2) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const digests = new Set((cl.nodes as Array<{ lpfDigest?: string }>).map((n) => n.lpfDigest))
+  t.equal(digests.size, 1, 'one digest')
+  t.equal(cl.warning, undefined, 'no warning')
+  t.match(await got.conn.request('lease', { pack: 'cad' }), { ok: true }, 'the cluster LPF is served on the shared store')
+})
