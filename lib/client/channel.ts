@@ -30,7 +30,7 @@ export interface ChannelOptions {
   requestTimeoutMs: number
   /** with nothing heard for this long, a ping asks whether the server is still there */
   pingIntervalMs: number
-  /** handed to openTransport as is (TLS, [TLS-2]): not this module's to interpret */
+  /** handed to openTransport as is (TLS, wt-tls): not this module's to interpret */
   tls?: unknown
   onPush: PushHandler
   onClose(channel: Channel): void

@@ -3,17 +3,16 @@
 // reconnect with backoff and resume by lease id, keep leases usable through the grace period.
 import { EventEmitter } from 'node:events'
 import { FlrError, isFlrError, type ErrorCode } from '../errors.js'
-import { PROTOCOL } from '../protocol/fields.js'
 import type { Op, RequestBody } from '../protocol/messages.js'
-import type { Answer, HelloAnswer, OkReply, LeaseAnswer, Push, StatusAnswer } from '../protocol/replies.js'
-import { Channel } from './channel.js'
+import type { Answer, LeaseAnswer, Push, StatusAnswer } from '../protocol/replies.js'
+import type { Channel } from './channel.js'
 import { Lease } from './lease.js'
+import { answerOf, connectRound, type Hello, type Opened, type RoundContext } from './round.js'
 import { ServerList, formatAddress, parseAddress } from './servers.js'
 
 export { Lease } from './lease.js'
 
-/** [WIRE-4] what the server said to hello; in a cluster also role, leader and servers ([HA-4]). */
-export type Hello = HelloAnswer & { role?: string; leader?: string; servers?: readonly string[] }
+export type { Hello } from './round.js'
 /** [WIRE-5] */
 export type LeaseGrant = LeaseAnswer
 
@@ -36,7 +35,7 @@ export interface ClientOptions {
   /** backoff between reconnect attempts: doubles from min to max */
   backoffMinMs?: number
   backoffMaxMs?: number
-  /** TLS settings, handed to the transport as they are ([TLS-2]) */
+  /** TLS settings, handed to the transport as they are (transport.ts) */
   tls?: unknown
 }
 
@@ -47,10 +46,12 @@ export interface LeaseOptions {
   holder?: string
 }
 
-/** [HA-4] the standby's answer to an op only the leader serves; defined by the server side */
+/** SPEC HA-4: the standby's answer to an op only the leader serves; defined by the server side */
 const NOT_LEADER = 'NOT_LEADER' as ErrorCode
-/** how many times one request follows NOT_LEADER before it gives up (within its deadline too) */
-const MAX_HOPS = 8
+/** how many times one request follows NOT_LEADER or a lost connection before it gives up (its deadline comes first, as a rule) */
+const MAX_HOPS = 32
+/** ops that do no harm said twice: read-only, or idempotent ([LEASE-2] lease per holder and pack; renew; release) */
+const SAY_AGAIN: ReadonlySet<Op> = new Set<Op>(['lease', 'renew', 'release', 'status', 'ping', 'leases'])
 
 /**
  * Events: `connected` (Hello), `disconnected` (Error), `moving` (port, host?), `shutdown`.
@@ -68,12 +69,20 @@ export class FlrClient extends EventEmitter {
   private address: string | undefined
   /** an `auth` that succeeded, said again on every new connection (admin state is per connection) */
   private auth: RequestBody<'auth'> | undefined
+  private readonly roundContext: RoundContext
   hello: Hello | undefined
 
   private constructor(private readonly opts: ClientOptions) {
     super()
     const given = opts.servers?.length ? opts.servers : [formatAddress({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 19110 })]
     this.list = new ServerList(given)
+    this.roundContext = {
+      opts,
+      list: this.list,
+      closed: () => this.closed,
+      onPush: (channel, push) => this.onPush(channel, push),
+      onClose: (channel) => this.onClose(channel),
+    }
   }
 
   /** Connects and says hello; rejects if no server of the list answers (no retry before the first success). */
@@ -99,13 +108,17 @@ export class FlrClient extends EventEmitter {
 
   /**
    * Sends one request, within its deadline; waits for a reconnect in progress (as long as the
-   * deadline). NOT_LEADER means the standby did not do it: it is sent again to the leader.
+   * deadline). NOT_LEADER means the standby did not do it: it is sent again to the leader. An
+   * op that may safely be said twice is sent again on the next connection when its own was lost
+   * before the answer (a `lease` is idempotent per holder and pack, [LEASE-2]).
    */
   async request<O extends Op>(op: O, ...body: {} extends RequestBody<O> ? [RequestBody<O>?] : [RequestBody<O>]): Promise<Answer<O>> {
     const payload = body[0] ?? ({} as RequestBody<O>)
     const timeoutMs = this.timeoutFor(op, payload)
     const giveUpAt = performance.now() + timeoutMs
     let delay = this.opts.backoffMinMs ?? 100
+    let resent = false
+    const namedLeaders = new Set<string>()
     for (let hop = 0; ; hop++) {
       const channel = await this.ready(giveUpAt)
       try {
@@ -113,14 +126,26 @@ export class FlrClient extends EventEmitter {
         if (op === 'auth') this.auth = payload as unknown as RequestBody<'auth'>
         return answerOf(reply)
       } catch (e) {
-        if (!isFlrError(e, NOT_LEADER) || hop >= MAX_HOPS || this.closed) throw e
+        if (!isFlrError(e) || hop >= MAX_HOPS || this.closed) throw e
+        // a release said again after a lost answer: LEASE_UNKNOWN means the first one did it
+        if (resent && op === 'release' && e.code === 'LEASE_UNKNOWN') return {} as Answer<O>
+        if (e.code === 'CONNECTION_LOST') {
+          // a missed deadline has used up the time; a connection closed under the request has not
+          if (!SAY_AGAIN.has(op) || this.opts.reconnect === false || performance.now() >= giveUpAt) throw e
+          resent = true
+          continue
+        }
+        if (e.code !== NOT_LEADER) throw e
         const leader = typeof e.details.leader === 'string' && parseAddress(e.details.leader) ? e.details.leader : undefined
-        // no leader known (an election under way): wait a little before asking around again
-        if (!leader || leader === channel.address) {
+        // a leader named for the first time is gone to at once; none named (an election under
+        // way), or one named again that did not answer (it died and its term has not run out
+        // yet): wait a little before asking around again
+        if (!leader || leader === channel.address || namedLeaders.has(leader)) {
           if (performance.now() + delay > giveUpAt) throw e
           await sleep(delay)
           delay = Math.min(this.opts.backoffMaxMs ?? 2_000, delay * 2)
         }
+        if (leader) namedLeaders.add(leader)
         this.leave(channel, leader)
       }
     }
@@ -208,78 +233,12 @@ export class FlrClient extends EventEmitter {
     }
   }
 
-  /**
-   * [HA-6] One round: each server in turn (the hint first). A standby that names the leader
-   * sends the round there; a standby is kept only when no leader answers (status still works on
-   * it, and the requests' NOT_LEADER lead on). Rejects when none answers.
-   */
+  /** [HA-6] One round over the servers (round.ts), and the connection it found taken up. */
   private async round(hint: string | undefined): Promise<Channel> {
-    const queue = this.list.candidates(hint, this.address)
-    const tried: string[] = []
-    const failures: string[] = []
-    let lastError: unknown
-    let standby: { channel: Channel; hello: Hello; address: string } | undefined
-    while (queue.length > 0) {
-      const address = queue.shift()!
-      if (tried.includes(address)) continue
-      tried.push(address)
-      let opened: { channel: Channel; hello: Hello }
-      try {
-        opened = await this.open(address)
-      } catch (e) {
-        lastError = e
-        failures.push(`${address}: ${(e as Error).message}`)
-        continue
-      }
-      if (this.closed) {
-        opened.channel.close()
-        standby?.channel.close()
-        throw new FlrError('CONNECTION_LOST', 'the client is closed')
-      }
-      queue.push(...this.list.learn(opened.hello.servers))
-      if (opened.hello.role === 'standby') {
-        const leader = opened.hello.leader
-        if (typeof leader === 'string' && parseAddress(leader)) {
-          this.list.learn([leader])
-          queue.unshift(leader)
-        }
-        if (standby) opened.channel.close()
-        else standby = { ...opened, address }
-        continue
-      }
-      standby?.channel.close()
-      return this.adopt(opened.channel, opened.hello, address)
-    }
-    if (standby) return this.adopt(standby.channel, standby.hello, standby.address)
-    // one server: its own error, which says what to check; several: each one's
-    if (failures.length === 1) throw lastError
-    throw new FlrError('CONNECTION_LOST', `no flr server answered: ${failures.join('; ')}`)
+    return this.adopt(await connectRound(this.roundContext, hint, this.address))
   }
 
-  /** Connects to one server and says hello, within connectTimeoutMs for each. */
-  private async open(address: string): Promise<{ channel: Channel; hello: Hello }> {
-    const { host, port } = parseAddress(address)!
-    const connectTimeoutMs = this.opts.connectTimeoutMs ?? 5_000
-    const channel = await Channel.open({
-      host,
-      port,
-      connectTimeoutMs,
-      requestTimeoutMs: this.opts.requestTimeoutMs ?? 10_000,
-      pingIntervalMs: this.opts.pingIntervalMs ?? 3_000,
-      tls: this.opts.tls,
-      onPush: (push) => this.onPush(channel, push),
-      onClose: (c) => this.onClose(c),
-    })
-    try {
-      const reply = await channel.request('hello', { protocol: PROTOCOL, client: this.opts.client, ...(this.opts.app ? { app: this.opts.app } : {}) }, connectTimeoutMs)
-      return { channel, hello: answerOf(reply) as Hello }
-    } catch (e) {
-      channel.close()
-      throw e
-    }
-  }
-
-  private async adopt(channel: Channel, hello: Hello, address: string): Promise<Channel> {
+  private async adopt({ channel, hello, address }: Opened): Promise<Channel> {
     channel.startProbing()
     // admin state belongs to a connection: an admin client is admin again on the new one
     if (this.auth) await channel.request('auth', this.auth).catch(() => {})
@@ -304,7 +263,7 @@ export class FlrClient extends EventEmitter {
         break
       }
       case 'moving': {
-        // [SRV-5] a new port on the same host; [HA-5] `host` too: another node takes over
+        // [SRV-5] a new port on the same host; with `host` (SPEC HA-5): another node takes over
         const host = (push as { host?: unknown }).host
         const target = formatAddress({ host: typeof host === 'string' && host !== '' ? host : parseAddress(from.address)!.host, port: push.port })
         if (typeof host === 'string' && host !== '') this.list.learn([target])
@@ -325,14 +284,6 @@ export class FlrClient extends EventEmitter {
     this.emit('disconnected', channel.error ?? new FlrError('CONNECTION_LOST'))
     if (!this.closed && this.opts.reconnect !== false) void this.reconnecting().catch(() => {})
   }
-}
-
-/** A reply's answer: its fields without id and ok. */
-function answerOf<O extends Op>(reply: OkReply<O>): Answer<O> {
-  const answer: Answer<O> & { id?: number; ok?: true } = { ...reply }
-  delete answer.id
-  delete answer.ok
-  return answer
 }
 
 function closeWhenIdle(channel: Channel): void {

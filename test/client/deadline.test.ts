@@ -6,7 +6,8 @@ import t, { type Test } from 'tap'
 import { once } from 'node:events'
 import { FlrClient } from '../../lib/client/client.js'
 import { isFlrError } from '../../lib/errors.js'
-import { dropLpf, freePort, makeDirs, servePacks, spawnServe, type ServeProcess } from '../helpers/server.js'
+import { servePacks, type ServeProcess } from '../helpers/server.js'
+import { nodeDirs, serveNode, type Node } from './serve-node.js'
 import { RawPeer } from '../helpers/wire.js'
 import { eventually } from '../helpers/admin.js'
 import { helloAnswer, scriptedNode } from './scripted-node.js'
@@ -14,14 +15,10 @@ import { helloAnswer, scriptedNode } from './scripted-node.js'
 const PACKS = [{ name: 'station', limit: 1 }]
 const WAIT = () => ({ signal: AbortSignal.timeout(60_000) })
 
-/** A real `flr serve` child serving PACKS on a free port, ready for connections. */
-async function serve(t: Test): Promise<{ proc: ServeProcess; port: number; address: string }> {
-  const dirs = makeDirs(t)
-  const port = await freePort()
-  dropLpf(dirs.licenseDir, { port, packs: PACKS })
-  const proc = spawnServe(t, dirs)
-  await proc.waitForLog(/listening for leases/, 60_000)
-  return { proc, port, address: `127.0.0.1:${port}` }
+/** Real `flr serve` children serving PACKS, one per name, each on a free port in its own directories. */
+function serve(t: Test, ...names: string[]): Promise<Node[]> {
+  const dirs = nodeDirs(t, names)
+  return Promise.all(names.map((name) => serveNode(t, dirs[name]!, PACKS)))
 }
 
 /** SIGSTOP now; SIGCONT at teardown, before the kill, so that the child can exit. */
@@ -31,9 +28,8 @@ function freeze(t: Test, proc: ServeProcess): void {
 }
 
 t.test('[HA-6] a frozen server misses its ping: disconnected, and the client moves to the next server', async (t) => {
-  const a = await serve(t)
-  const b = await serve(t)
-  const client = await FlrClient.connect({ servers: [a.address, b.address], client: 'app', pingIntervalMs: 200, requestTimeoutMs: 1_000, connectTimeoutMs: 1_000, backoffMinMs: 20, backoffMaxMs: 200 })
+  const [a, b] = await serve(t, 'a', 'b')
+  const client = await FlrClient.connect({ servers: [a.address, b.address], client: 'app', pingIntervalMs: 200, requestTimeoutMs: 1_000, backoffMinMs: 20, backoffMaxMs: 200 })
   t.teardown(() => client.close())
   t.equal(client.server, a.address, 'the first server of the list while it answers')
   const disconnected = once(client, 'disconnected', WAIT())
@@ -48,7 +44,7 @@ t.test('[HA-6] a frozen server misses its ping: disconnected, and the client mov
 })
 
 t.test('[HA-6] a request to a frozen server rejects at its deadline instead of hanging', async (t) => {
-  const a = await serve(t)
+  const [a] = await serve(t, 'a')
   // no probe in the way: the request's own deadline is what ends it
   const client = await FlrClient.connect({ servers: [a.address], client: 'app', reconnect: false, pingIntervalMs: 600_000, requestTimeoutMs: 1_000 })
   t.teardown(() => client.close())
@@ -64,10 +60,10 @@ t.test('[HA-6] a request to a frozen server rejects at its deadline instead of h
 })
 
 t.test('[HA-6] connect() to a frozen first server gives up on its hello and takes the next one', async (t) => {
-  const a = await serve(t)
-  const b = await serve(t)
+  const [a, b] = await serve(t, 'a', 'b')
   freeze(t, a.proc)
-  const client = await FlrClient.connect({ servers: [a.address, b.address], client: 'app', connectTimeoutMs: 1_000 })
+  // the default connectTimeoutMs (5 s): a loaded machine may be slow to answer, a frozen server never does
+  const client = await FlrClient.connect({ servers: [a.address, b.address], client: 'app' })
   t.teardown(() => client.close())
   t.equal(client.server, b.address)
 })

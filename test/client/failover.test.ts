@@ -1,5 +1,5 @@
 // [HA-6] The client library in a cluster, against a real daemon (the leader) and a scripted
-// node on a real socket standing in for the standby wt-leader builds ([HA-4]): it answers
+// node on a real socket standing in for the standby wt-leader builds (SPEC HA-4): it answers
 // hello with role/leader/servers and every other op NOT_LEADER, or pushes `moving {host}`.
 // Once real standbys exist, the fault tests of the cluster run the same paths end to end.
 import t, { type Test } from 'tap'
@@ -98,7 +98,7 @@ t.test('[HA-6] the client learns the other nodes from hello and fails over to th
   t.equal((await client.lease('station')).pack, 'station')
 })
 
-t.test('[HA-6] [HA-5] moving {host, port}: the client reconnects there and renews its lease by id', async (t) => {
+t.test('[HA-6] moving {host, port}: the client reconnects there and renews its lease by id', async (t) => {
   const real = await leader(t)
   // the lease the old leader granted; the new leader holds the same record (restored, [LEASE-8])
   const grant = await (await RawPeer.hello(t, real.port, 'app')).call('lease', { pack: 'station' })
@@ -122,4 +122,21 @@ t.test('[HA-6] [HA-5] moving {host, port}: the client reconnects there and renew
   t.ok(client.servers.includes(real.address), 'the new node joins the list')
   t.ok(lease.usable)
   t.equal(lost, undefined, 'never lost')
+})
+
+t.test('[HA-6] [LEASE-2] a lease whose connection dies before the answer is asked again of the next server', async (t) => {
+  const real = await leader(t)
+  // a node that dies (closes the connection) on the first lease it is asked for
+  const dying = await scriptedNode(t, (req, socket) => {
+    if (req.op === 'hello') return helloAnswer({ role: 'leader' })
+    if (req.op === 'lease') socket.destroy()
+    return req.op === 'ping' ? { ok: true } : undefined
+  })
+  const client = await connect(t, [dying.address, real.address])
+  t.equal(client.server, dying.address)
+  const lease = await client.lease('station')
+  t.equal(client.server, real.address, 'moved on to the next server')
+  t.equal(await inUse(t, real.port), 1, 'granted there, once')
+  t.same(dying.requests.map((r) => r.request.op), ['hello', 'lease'])
+  await lease.release()
 })

@@ -1,6 +1,6 @@
 // Peers that stand in for a cluster node the client must cope with, on real sockets with the
 // real frame codec: a scripted node that answers from a table (a standby that answers hello
-// and NOT_LEADER, [HA-4]; a node that pushes `moving {host, port}`, [HA-5]) and a listener
+// and NOT_LEADER, SPEC HA-4; a node that pushes `moving {host, port}`, HA-5) and a listener
 // that accepts and never answers (a peer that is up but dead to the protocol).
 import { createServer, type Server, type Socket } from 'node:net'
 import { FrameDecoder, encodeFrame } from '../../lib/protocol/frame.js'
@@ -30,7 +30,7 @@ export function helloAnswer(extra: Frame = {}): Frame {
   return { ok: true, protocol: 1, server: 'flr/test', vendor: 'Acme', hostId: 'Lnx-SCRI-PTED-NODE-AAAA', serverTime: Date.now(), leaseTtlMs: 30_000, graceMs: 604_800_000, packs: [], ...extra }
 }
 
-/** A standby ([HA-4]): hello, ping and status answered; every other op NOT_LEADER naming `leader` when given. */
+/** A standby (SPEC HA-4): hello, ping and status answered; every other op NOT_LEADER naming `leader` when given. */
 export function standbyScript(leader: string | undefined, helloExtra: Frame = {}): Script {
   return (req) => {
     switch (req.op) {

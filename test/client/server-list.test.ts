@@ -3,24 +3,17 @@
 // the client resumes its lease there by id. The second node restores the first one's leases
 // from the same state directory ([LEASE-8]): the shape of a failover, before the PostgreSQL
 // cluster exists; with it, a standby restores them from the database the same way.
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { once } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { FlrClient } from '../../lib/client/client.js'
-import { dropLpf, freePort, makeDirs, spawnServe, type Dirs, type ServeProcess } from '../helpers/server.js'
+import { freePort, makeDirs, type Dirs } from '../helpers/server.js'
+import { nodeDirs, serveNode } from './serve-node.js'
 import { RawPeer } from '../helpers/wire.js'
 
 const PACKS = [{ name: 'station', limit: 1 }]
 const WAIT = () => ({ signal: AbortSignal.timeout(90_000) })
-
-/** A real `flr serve` on `dirs` whose LPF names `port`, ready for connections. */
-async function serve(t: Test, dirs: Dirs, port: number): Promise<ServeProcess> {
-  dropLpf(dirs.licenseDir, { port, packs: PACKS })
-  const proc = spawnServe(t, dirs)
-  await proc.waitForLog(/listening for leases/, 60_000)
-  return proc
-}
 
 /** Another node's directories: its own licenses and logs, the first node's state (its store). */
 function secondNode(first: Dirs): Dirs {
@@ -32,20 +25,20 @@ function secondNode(first: Dirs): Dirs {
 }
 
 t.test('[HA-6] servers are tried in order: one that is down is skipped, the first that answers is used', async (t) => {
-  const dirs = makeDirs(t)
-  const [down, up, other] = [await freePort(), await freePort(), await freePort()]
-  await serve(t, dirs, up)
-  await serve(t, makeDirs(t), other)
-  const client = await FlrClient.connect({ servers: [`127.0.0.1:${down}`, `127.0.0.1:${up}`, `127.0.0.1:${other}`], client: 'app' })
+  const dirs = nodeDirs(t, ['up', 'other'])
+  const up = await serveNode(t, dirs.up!, PACKS)
+  const other = await serveNode(t, dirs.other!, PACKS)
+  const down = await freePort()
+  const client = await FlrClient.connect({ servers: [`127.0.0.1:${down}`, up.address, other.address], client: 'app', connectTimeoutMs: 30_000 })
   t.teardown(() => client.close())
-  t.equal(client.server, `127.0.0.1:${up}`, 'the second of the list: the first is down, the third is not needed')
-  t.match(await client.status(), { serving: true, lpf: { port: up } })
+  t.equal(client.server, up.address, 'the second of the list: the first is down, the third is not needed')
+  t.match(await client.status(), { serving: true, lpf: { port: up.port } })
 })
 
 t.test('[HA-6] the server in use is killed: the next one takes over, the lease renews there by id, never unusable, never lost', async (t) => {
   const dirs = makeDirs(t)
-  const [portA, portB] = [await freePort(), await freePort()]
-  const a = await serve(t, dirs, portA)
+  const { proc: a, port: portA } = await serveNode(t, dirs, PACKS)
+  const portB = await freePort()
   const client = await FlrClient.connect({ servers: [`127.0.0.1:${portA}`, `127.0.0.1:${portB}`], client: 'app', backoffMinMs: 20, backoffMaxMs: 200 })
   t.teardown(() => client.close())
   const lease = await client.lease('station')
@@ -62,7 +55,7 @@ t.test('[HA-6] the server in use is killed: the next one takes over, the lease r
   t.ok(lease.usable, 'usable while no server answers')
   // the second node starts on the first one's store (as a standby takes over the leader's)
   const renewed = once(lease, 'renewed', WAIT())
-  await serve(t, secondNode(dirs), portB)
+  await serveNode(t, secondNode(dirs), PACKS, portB)
   const [renewal] = (await renewed) as [Record<string, unknown>]
   t.equal(renewal.lease, lease.id, 'the same lease id, renewed on the second node')
   t.equal(client.server, `127.0.0.1:${portB}`)
