@@ -16,7 +16,7 @@ export interface LeaderInfo {
 }
 
 /** An attempt to take the row: our new term, or who holds it (none when it is free but was lost to a race). */
-export type AcquireResult = { term: string } | { leader?: LeaderInfo }
+export type AcquireResult = { term: string } | { leader?: LeaderInfo; /** when the holder's term runs out if not renewed, by the database's clock */ expiresInMs?: number }
 
 /** The database side of leadership: pg-leadership.ts in production, a fake in unit tests. */
 export interface LeadershipDb {
@@ -66,6 +66,7 @@ export class Leadership {
   private lastGoodStart = -Infinity
   private ticker: unknown
   private fenceTimer: unknown
+  private expiryTimer: unknown
   private attempt: Promise<void> | undefined
   private readonly margin: number
 
@@ -171,6 +172,12 @@ export class Leadership {
     }
     if (this.current.kind === 'resigned') return
     this.set({ kind: 'follower', leader: result.leader })
+    // [HA-5] a term about to run out is tried for right after, not at the next tick
+    const left = result.expiresInMs
+    if (left !== undefined && left >= 0 && left < this.opts.renewMs) {
+      this.opts.clock.clearTimeout(this.expiryTimer)
+      this.expiryTimer = this.opts.clock.setTimeout(() => this.tick(), left + 10)
+    }
   }
 
   private async renewOnce(term: string, started: number): Promise<void> {
@@ -217,6 +224,7 @@ export class Leadership {
   private stopTimers(): void {
     this.opts.clock.clearTimeout(this.ticker)
     this.opts.clock.clearTimeout(this.fenceTimer)
+    this.opts.clock.clearTimeout(this.expiryTimer)
     this.ticker = undefined
     this.fenceTimer = undefined
   }

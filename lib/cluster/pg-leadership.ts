@@ -59,12 +59,13 @@ export class PgLeadership implements LeadershipDb {
     await this.pool.query(`INSERT INTO flr_leader (id, term, node, address, expires_at) VALUES (1, 0, NULL, NULL, now()) ON CONFLICT (id) DO NOTHING`)
     // free, expired, or ours from before a restart (a kill -9 leaves it held): taken with term + 1.
     // Two nodes racing: the second UPDATE waits on the row lock and re-reads it, then finds it held.
-    const { rows } = await this.pool.query<{ term: string | null; node: string | null; address: string | null; http: string | null }>(
+    const { rows } = await this.pool.query<{ term: string | null; node: string | null; address: string | null; http: string | null; left_ms: string | null }>(
       `WITH taken AS (
          UPDATE flr_leader SET term = term + 1, node = $1, address = $2, expires_at = now() + $3::bigint ${MS}
          WHERE id = 1 AND (node IS NULL OR node = $1 OR expires_at <= now())
          RETURNING term::text AS term)
-       SELECT (SELECT term FROM taken) AS term, l.node, l.address, n.http
+       SELECT (SELECT term FROM taken) AS term, l.node, l.address, n.http,
+         (extract(epoch FROM l.expires_at - now()) * 1000)::bigint::text AS left_ms
        FROM flr_leader l LEFT JOIN flr_nodes n ON n.host_id = l.node
        WHERE l.id = 1 AND (l.expires_at > now() OR EXISTS (SELECT 1 FROM taken))`,
       [node, this.self.address(), ttlMs],
@@ -73,7 +74,7 @@ export class PgLeadership implements LeadershipDb {
     const row = rows[0]
     if (row?.term) return { term: row.term }
     if (!row?.node || row.node === node) return {}
-    return { leader: leaderInfo(row.node, row.address, row.http) }
+    return { leader: leaderInfo(row.node, row.address, row.http), ...(row.left_ms !== null ? { expiresInMs: Number(row.left_ms) } : {}) }
   }
 
   async renew(term: string, ttlMs: number): Promise<boolean> {

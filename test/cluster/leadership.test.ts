@@ -9,6 +9,8 @@ class FakeRow {
   term = 0
   node: string | null = null
   expiresAt = 0
+  /** the row says when the holder's term runs out (pg-leadership does) */
+  withExpiry = false
   constructor(readonly clock: FakeClock) {}
 
   port(node: string, ctl: { hang?: boolean; fail?: boolean; pending: Array<() => void> } = { pending: [] }): LeadershipDb & { ctl: typeof ctl } {
@@ -28,7 +30,7 @@ class FakeRow {
             this.expiresAt = now + ttlMs
             return { term: String(this.term) }
           }
-          return { leader: { node: this.node, address: `${this.node}:1` } }
+          return { leader: { node: this.node, address: `${this.node}:1` }, ...(this.withExpiry ? { expiresInMs: this.expiresAt - now } : {}) }
         }),
       renew: (term, ttlMs) =>
         later(() => {
@@ -92,6 +94,22 @@ t.test('[HA-3] [HA-5] a leader that dies is replaced after the TTL, with a highe
   while (b.state.kind !== 'leader') await run(clock, 50)
   t.ok(clock.now() - killedAt <= 2_000 + 500 + 50, `b leads within TTL + one renew period (${clock.now() - killedAt} ms)`)
   t.equal(b.term(), '2')
+})
+
+t.test('[HA-5] a standby told when the term runs out tries right then, not at its next tick', async (t) => {
+  const clock = new FakeClock()
+  const row = new FakeRow(clock)
+  row.withExpiry = true
+  const a = node(clock, row.port('a'))
+  const b = node(clock, row.port('b'))
+  a.start()
+  await run(clock, 100)
+  b.start()
+  await run(clock, 1_000, 10)
+  a.close()
+  const expiry = row.expiresAt
+  while (b.state.kind !== 'leader') await run(clock, 5, 5)
+  t.ok(clock.now() - expiry <= 30, `b leads ${clock.now() - expiry} ms after the term ran out (a tick is 500 ms)`)
 })
 
 t.test('[HA-3] a leader whose renewals stop answering fences itself before the row expires', async (t) => {

@@ -28,7 +28,9 @@ t.test('[HA-3] one node takes the row; the other learns who leads; renew and res
   const first = await a.acquire(60_000)
   t.match(first, { term: String })
   const term = (first as { term: string }).term
-  t.same(await b.acquire(60_000), { leader: { node: 'a', address: 'a.example:19110', http: 'a.example:7070' } }, 'a held row is not taken')
+  const held = await b.acquire(60_000)
+  t.match(held, { leader: { node: 'a', address: 'a.example:19110', http: 'a.example:7070' } }, 'a held row is not taken')
+  t.ok('expiresInMs' in held && held.expiresInMs! > 50_000 && held.expiresInMs! <= 60_000, 'and says when its term runs out, by the database clock')
   t.equal(await a.renew(term, 60_000), true)
   t.equal(await b.renew(term, 60_000), false, 'only the holder renews')
   t.equal(await a.renew(String(Number(term) + 1), 60_000), false, 'and only its own term')
