@@ -26,6 +26,8 @@ const SCRIPTS: Script[] = [
   { name: 'hostile', title: 'One hostile peer' },
   { name: 'pg-store', title: 'The PostgreSQL lease store (cluster)' },
   { name: 'failover', title: 'Cluster failover' },
+  { name: 'history', title: 'Usage history and reports' },
+  { name: 'metrics', title: 'Metrics and the dashboard' },
 ]
 /** A script that has not finished by then is stopped and reported as such. */
 const SCRIPT_TIMEOUT_MS = 200_000

@@ -46,7 +46,7 @@ export interface EngineOptions {
   onRevoked?: (lease: Lease, reason: RevokeReason) => void
   /** a store write nobody awaits failed (expiry, revoke, cleanup); the server logs it */
   onStoreError?: (error: unknown, op: 'put' | 'remove', lease: string) => void
-  /** [OBS-1] [OBS-2] told of every grant (once durable), end of a lease and denial */
+  /** metrics, [OBS-2] history: told of every grant (once durable), end of a lease and denial */
   observers?: EngineObserver[]
 }
 

@@ -1,5 +1,5 @@
 // What the engine tells the world after a decision: `revoked` pushes to a lease's connection
-// ([WIRE-9]) and its observers ([OBS-1] metrics, [OBS-2] history). Split from engine.ts so
+// ([WIRE-9]) and its observers (metrics, [OBS-2] history). Split from engine.ts so
 // that telling reads apart from deciding. Every callback runs once the engine's state is
 // whole, so a callback that reads the engine sees the decision done.
 import type { Lease, RevokeReason } from './contract.js'
@@ -23,7 +23,7 @@ export class Notices {
     this.observers = observers ?? []
   }
 
-  /** [OBS-1] [OBS-2] an observer cannot undo or break a decision: one that throws is ignored. */
+  /** [OBS-2] an observer cannot undo or break a decision: one that throws is ignored. */
   granted(lease: LeaseRecord, at: number, waitedMs: number): void {
     for (const observer of this.observers) {
       try {

@@ -33,7 +33,7 @@ export interface Denial {
 }
 
 /**
- * Told of the engine's decisions once they are made ([OBS-1] counts, [OBS-2] history): a grant
+ * Told of the engine's decisions once they are made (metrics count them, [OBS-2] history): a grant
  * once it is acknowledged durable, the end of an acknowledged lease, a denial. An observer
  * cannot change a decision: one that throws is ignored. Every method is optional.
  */

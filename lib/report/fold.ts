@@ -5,6 +5,7 @@
 // live and the limits) from one period to the next; at a day's end it is the checkpoint that
 // the next day starts from, so a year is folded once, a day at a time (rollup.ts).
 import type { HistoryEvent } from '../engine/types.js'
+import { holderHash } from './holder-hash.js'
 import { periodEnd, type Period } from './periods.js'
 
 /** What the fold carries across a period boundary (JSON-able: stored as a checkpoint). */
@@ -16,6 +17,8 @@ export interface FoldState {
 }
 
 export const EMPTY_STATE: FoldState = { packs: [], live: [] }
+
+const NO_HOLDERS = new Float64Array(0)
 
 /** One pack over one period: sums, so that periods merge (days into months). */
 export interface Bucket {
@@ -32,7 +35,8 @@ export interface Bucket {
   timeouts: number
   waitSumMs: number
   waitMaxMs: number
-  holders: string[]
+  /** the distinct holders, as hashes (holder-hash.ts) */
+  holders: Float64Array
 }
 
 interface PackFold {
@@ -42,7 +46,7 @@ interface PackFold {
   live: Map<string, string>
   since: number
   bucket: Bucket
-  holders: Set<string>
+  holders: Set<number>
 }
 
 export class Fold {
@@ -95,7 +99,7 @@ export class Fold {
     const out: Bucket[] = []
     for (const fold of this.packs.values()) {
       const b = fold.bucket
-      out.push({ ...b, areaMs: b.areaMs + fold.inUse * (at - fold.since), coveredMs: at - b.start, holders: [...fold.holders] })
+      out.push({ ...b, areaMs: b.areaMs + fold.inUse * (at - fold.since), coveredMs: at - b.start, holders: Float64Array.from(fold.holders) })
     }
     return out
   }
@@ -113,7 +117,7 @@ export class Fold {
         if (fold.live.has(event.lease)) return
         this.step(fold, event.at, +1)
         fold.live.set(event.lease, event.holder)
-        fold.holders.add(event.holder)
+        fold.holders.add(holderHash(event.holder))
         b.grants++
         b.waitSumMs += event.waitedMs
         if (event.waitedMs > b.waitMaxMs) b.waitMaxMs = event.waitedMs
@@ -153,7 +157,8 @@ export class Fold {
 
   private open(fold: PackFold, name: string): void {
     fold.since = this.start
-    fold.holders = new Set(fold.live.values())
+    fold.holders = new Set()
+    for (const holder of fold.live.values()) fold.holders.add(holderHash(holder))
     fold.bucket = {
       pack: name,
       start: this.start,
@@ -166,7 +171,7 @@ export class Fold {
       timeouts: 0,
       waitSumMs: 0,
       waitMaxMs: 0,
-      holders: [],
+      holders: NO_HOLDERS,
     }
   }
 
@@ -178,7 +183,7 @@ export class Fold {
         b.areaMs += fold.inUse * (covered - fold.since)
         b.coveredMs = covered - this.start
       }
-      b.holders = [...fold.holders]
+      b.holders = Float64Array.from(fold.holders)
       this.rows.push(b)
     }
     this.start = this.end

@@ -4,6 +4,7 @@
 // the tests (test/report/) must agree with every one of them.
 import type { LeaseHistory } from '../engine/types.js'
 import { Fold, type Bucket, type FoldState } from './fold.js'
+import { bytesToHashes } from './holder-hash.js'
 import { DAY_MS, HOUR_MS, periodEnd, periodStart, type Period } from './periods.js'
 import type { Roller } from './rollup.js'
 
@@ -59,7 +60,10 @@ async function fromRollups(history: LeaseHistory, roller: Roller, query: ReportQ
   const start = await roller.startAt()
   if (!start || to <= from) return []
   const rolled = start.day
-  const buckets = (await history.rollups(from, Math.min(to, rolled))).map((row) => row.rollup as Bucket)
+  const buckets = (await history.rollups(from, Math.min(to, rolled))).map((row) => {
+    const bucket = row.rollup as Bucket
+    return { ...bucket, holders: bytesToHashes(bucket.holders) }
+  })
   if (to > rolled) buckets.push(...(await fold(history, start.state as FoldState, rolled, to, 'day', now)))
   return buckets.filter((b) => b.start >= from && b.start < to)
 }
@@ -88,7 +92,7 @@ async function fold(history: LeaseHistory, state: FoldState, from: number, to: n
 
 /** A month of days; its mean in use is over the whole month so far, as an hour's or a day's is over the whole period. */
 function months(days: readonly Bucket[], now: number): Bucket[] {
-  const merged = new Map<string, { bucket: Bucket; holders: Set<string> }>()
+  const merged = new Map<string, { bucket: Bucket; holders: Set<number> }>()
   for (const day of days) {
     const start = periodStart(day.start, 'month')
     const key = `${start} ${day.pack}`
@@ -109,7 +113,7 @@ function months(days: readonly Bucket[], now: number): Bucket[] {
     b.waitMaxMs = Math.max(b.waitMaxMs, day.waitMaxMs)
     for (const holder of day.holders) into.holders.add(holder)
   }
-  return [...merged.values()].map(({ bucket, holders }) => ({ ...bucket, holders: [...holders] }))
+  return [...merged.values()].map(({ bucket, holders }) => ({ ...bucket, holders: Float64Array.from(holders) }))
 }
 
 export function rowOf(b: Bucket): ReportRow {

@@ -4,6 +4,7 @@
 // a turn of the event loop between steps: rolling a long backlog never stalls the server.
 import type { Checkpoint, LeaseHistory } from '../engine/types.js'
 import { EMPTY_STATE, Fold, type FoldState } from './fold.js'
+import { hashesToBytes } from './holder-hash.js'
 import { DAY_MS, periodStart } from './periods.js'
 
 /** Days are rolled only once this long past their end: denials are written up to a second late, batched ([OBS-2]). */
@@ -42,7 +43,7 @@ export class Roller {
       fold.closeUntil(day + DAY_MS)
       state = fold.state()
       await this.history.saveDay(
-        fold.rows.map((bucket) => ({ day, pack: bucket.pack, rollup: bucket })),
+        fold.rows.map((bucket) => ({ day, pack: bucket.pack, rollup: { ...bucket, holders: hashesToBytes(bucket.holders) } })),
         { day: day + DAY_MS, state },
       )
       await turn()

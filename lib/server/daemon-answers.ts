@@ -18,6 +18,8 @@ export interface AnswerSources {
   storeError(): Pick<StatusAnswer, 'storeError'>
   /** [LEASE-8] leases restored at start */
   restored(): number
+  /** [OBS-5] whole days until the LPF expires */
+  expiresInDays?: () => number | undefined
   /** [HA-4] [HA-8] a cluster node's role (the PostgreSQL store) */
   role?: Pick<ClusterRole, 'hello' | 'status' | 'whyNotServing'>
 }
@@ -56,7 +58,9 @@ export function statusAnswer(src: AnswerSources): StatusAnswer {
   return {
     serving,
     ...(reason ? { reason } : {}),
-    ...(state.kind !== 'waiting' ? { lpf: lpfSummary(state.plan, state.loadedAt) } : {}),
+    ...(state.kind !== 'waiting'
+      ? { lpf: { ...lpfSummary(state.plan, state.loadedAt), ...(state.plan.expiresAt === null || !src.expiresInDays ? {} : { expiresInDays: src.expiresInDays() }) } }
+      : {}),
     ...(pendingError ? { pendingError } : {}),
     ...(portError ? { portError } : {}),
     ...src.storeError(),

@@ -23,9 +23,10 @@ export interface OpenedStore {
   bindRole(role: ClusterRole | undefined): void
 }
 
-export async function openDaemonStore(cfg: { store?: string; stateDir: string; hostId: string; storeScreen?: Promise<StoreScreen>; cluster?: { leaderTtlMs: number } }): Promise<OpenedStore> {
+export async function openDaemonStore(cfg: { store?: string; stateDir: string; hostId: string; storeScreen?: Promise<StoreScreen>; cluster?: { leaderTtlMs: number }; historyDays?: number }): Promise<OpenedStore> {
   if (!isPostgresUrl(cfg.store)) {
-    const store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen })
+    // [OBS-2] --history-days 0 keeps no history
+    const store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen, history: cfg.historyDays !== 0 })
     return { store, bindRole: () => {} }
   }
   let role: ClusterRole | undefined

@@ -17,9 +17,11 @@ import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
+import { Observability } from './observability.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
+import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
 import { makeRole, openDaemonStore, type DaemonStore, type OpenedStore } from './daemon-store.js'
 import { PgLeaseStore } from '../store/pg-lease-store.js'
@@ -64,6 +66,8 @@ export interface DaemonConfig {
   cluster?: { advertise: string; leaderTtlMs: number; leaderRenewMs: number }
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** [OBS-2] --history-days: how long the usage history is kept (default 400; 0: none is kept) */
+  historyDays?: number
 }
 
 const DEFAULTS = {
@@ -86,8 +90,10 @@ export class Daemon {
   private readonly engine: FrontEngine & { close(): void }
   /** [HA-3] on the PostgreSQL store: leadership, and whether this node serves or redirects */
   private readonly role: ClusterRole | undefined
+  private readonly usage: Usage
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
+  private readonly obs: Observability
   private http: HttpFront | undefined
   private watcher: LicenseWatcher | undefined
   private stopping: Promise<void> | undefined
@@ -105,9 +111,12 @@ export class Daemon {
     this.log = cfg.log
     const store = (this.store = opened.store)
     const clock = cfg.clock ?? systemClock()
+    this.obs = new Observability({ clock, log: this.log })
+    this.usage = usageFor(store, clock, cfg.historyDays, this.log)
     const makeEngine = (store: LeaseStore): SeatEngine => new SeatEngine({
       clock,
-      store,
+      store: this.obs.metrics.timeWrites(store),
+      observers: [...this.usage.observers, this.obs.metrics.observer],
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)
@@ -142,8 +151,10 @@ export class Daemon {
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
         reload: async () => ({ ...(await this.reload()) }),
+        report: this.usage.wire,
         limits: this.cfg.connectionLimits,
         standby: this.role && (() => this.role!.standbyRefusal()),
+        requestDone: this.obs.requestDone,
       },
     })
     const { vendorKeys, licenseDir } = this.cfg
@@ -170,6 +181,9 @@ export class Daemon {
       // [HA-2] a cluster LPF needs the store the nodes share
       sharedStore: this.role !== undefined,
     })
+    this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status(),
+      // [HA-3] flr_leader, flr_leader_term
+      cluster: this.role && (() => ({ leader: this.role!.role === 'leader', term: this.role!.fence.term() })) })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.role ? 0 : (this.engine as SeatEngine).restore((store as LmdbLeaseStore).load())
   }
@@ -210,6 +224,7 @@ export class Daemon {
       httpsPort: this.cfg.httpsPort,
       tls: this.cfg.tls,
       log: this.log,
+      wrap: (shim) => this.obs.http(shim),
       shim: {
         engine: this.engine,
         httpPack: this.cfg.httpPack,
@@ -218,17 +233,21 @@ export class Daemon {
         notServing: () => this.whyNotServing(),
         role: () => this.role?.role,
         accessLog: this.accessLog,
+        expiresInDays: () => this.obs.expiresInDays(),
+        routes: this.usage.routes,
         version: { version: VERSION },
         log: this.log,
       },
     })
     this.watcher = watchLicenseDir(this.cfg.licenseDir, `${this.cfg.hostId}.lp`, () => void this.reload(), this.log)
     await this.watcher.ready
+    this.usage.start()
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
     // [HA-3] once the ports are known: they are what this node advertises
     this.role?.start()
+    this.obs.start()
   }
 
   get leasePort(): number | undefined {
@@ -275,6 +294,7 @@ export class Daemon {
       storeError: () => storeError(this.store),
       restored: () => this.restored,
       role: this.role,
+      expiresInDays: () => this.obs.expiresInDays(),
     }
   }
 
@@ -292,6 +312,7 @@ export class Daemon {
     const handedOver = this.role?.stop()
     // no more reloads or timers; a run in flight may still bind a listener: the front closes it below
     const keeperClosed = this.keeper.close()
+    this.obs.stop()
     await this.watcher?.close()
     await keeperClosed
     await handedOver
@@ -299,6 +320,7 @@ export class Daemon {
     this.engine.close()
     await Promise.all(closing)
     await this.accessLog.close()
+    await this.usage.close()
     await this.store.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')

@@ -55,6 +55,10 @@ export interface HttpShimOptions {
   /** [HA-4] on a cluster node: 'leader' or 'standby', shown in health (a standby's is 503) */
   role?: () => 'leader' | 'standby' | undefined
   accessLog?: AccessLog
+  /** [OBS-5] whole days until the LPF in force expires; undefined without one, or when it never expires */
+  expiresInDays?: () => number | undefined
+  /** more read-only routes by path (GET, HEAD): [OBS-3] /api/1.0/report (report-route.ts) */
+  routes?: Readonly<Record<string, (req: IncomingMessage) => Promise<Reply> | Reply>>
   version: VersionInfo
   log: ShimLog
 }
@@ -101,16 +105,20 @@ class HttpShim {
   private readonly store: HttpShimOptions['store']
   private readonly notServing: HttpShimOptions['notServing']
   private readonly role: HttpShimOptions['role']
+  private readonly expiresInDays: HttpShimOptions['expiresInDays']
   private readonly accessLog: AccessLog | undefined
   private readonly log: ShimLog
   private readonly gls: Record<string, string>
+  private readonly routes: NonNullable<HttpShimOptions['routes']>
 
   constructor(opts: HttpShimOptions) {
+    this.routes = opts.routes ?? {}
     this.engine = opts.engine
     this.httpPack = opts.httpPack
     this.store = opts.store
     this.notServing = opts.notServing
     this.role = opts.role
+    this.expiresInDays = opts.expiresInDays
     this.accessLog = opts.accessLog
     this.log = opts.log
     this.gls = glsVersion(opts.version)
@@ -134,10 +142,12 @@ class HttpShim {
     const { path, method } = call
     if (path === '/api/1.0/health') return isRead(method) ? this.health() : notAllowed('GET, HEAD')
     if (path === '/api/1.0/packs') return isRead(method) ? this.packs() : notAllowed('GET, HEAD')
+    const extra = Object.hasOwn(this.routes, path) ? this.routes[path] : undefined
+    if (extra) return isRead(method) ? extra(req) : notAllowed('GET, HEAD')
     if (path === '/request') return method === 'POST' ? this.authorize(req, call) : notAllowed('POST')
     const lease = leaseInPath(path)
     if (lease !== undefined) return method === 'DELETE' ? this.release(lease, call) : notAllowed('DELETE')
-    throw new FlrError('NOT_FOUND', `no route ${path.slice(0, 200)}: the shim serves /api/1.0/health, /api/1.0/packs and /request`)
+    throw new FlrError('NOT_FOUND', `no route ${path.slice(0, 200)}: the shim serves /api/1.0/health, /api/1.0/packs, /request, /metrics and the dashboard at /`)
   }
 
   /**
@@ -152,8 +162,10 @@ class HttpShim {
     // [HA-4] a load balancer's check sends traffic to the leader: a standby's health is 503
     const role = this.role?.()
     const cluster = role ? { role } : {}
-    if (reason === undefined) return { status: 200, body: { GLS, serving: true, ...cluster } }
-    return { status: 503, body: { GLS, serving: false, ...cluster, reason } }
+    const days = this.expiresInDays?.()
+    const expiry = days === undefined ? {} : { expiresInDays: days }
+    if (reason === undefined) return { status: 200, body: { GLS, serving: true, ...cluster, ...expiry } }
+    return { status: 503, body: { GLS, serving: false, ...cluster, reason, ...expiry } }
   }
 
   /** undefined while the store answers and can write; otherwise what is wrong */

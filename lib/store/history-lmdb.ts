@@ -6,11 +6,13 @@
 import { Packr } from 'msgpackr'
 import type { Database, RootDatabase } from 'lmdb'
 import type { Checkpoint, DayRollup, HistoryEvent, HistoryNote, LeaseEnd, LeaseHistory, LeaseRecord } from '../engine/types.js'
-import { endTuple, eventOf, eventValueCodec, grantTuple, noteTuple, type EventKey } from './history-codec.js'
+import { atOf, endTuple, eventKey, eventOf, eventValueCodec, grantTuple, noteTuple, PER_MS, type EventKey } from './history-codec.js'
 import { HISTORY_TABLES } from './store-layout.js'
 import type { Committed } from './store-probe.js'
 
-const packr = new Packr({ useRecords: false, moreTypes: false })
+// copyBuffers: lmdb-js reuses its read buffer for the next entry, so binary data (a rollup's
+// holder hashes) must not stay a view into it
+const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true })
 /** rollups and checkpoints: opaque to the store, plain MessagePack */
 const plainCodec = {
   encode: (value: unknown): Buffer => packr.pack(value),
@@ -87,8 +89,8 @@ export class LmdbHistory implements LeaseHistory {
 
   async events(from: number, to: number, limit?: number): Promise<HistoryEvent[]> {
     const found: HistoryEvent[] = []
-    for (const { key, value } of this.#tables.events.getRange({ start: [from], end: [to], limit })) {
-      const event = eventOf(key[0], value)
+    for (const { key, value } of this.#tables.events.getRange({ start: eventKey(from, 0), end: eventKey(to, 0), limit })) {
+      const event = eventOf(atOf(key), value)
       if (event) found.push(event)
     }
     return found
@@ -122,7 +124,7 @@ export class LmdbHistory implements LeaseHistory {
   /** [OBS-2] at most `max` deletions in one transaction: a big sweep is many small steps. */
   async sweep(before: number, max: number): Promise<number> {
     const { events, rollups, checkpoints } = this.#tables
-    const eventKeys = [...events.getKeys({ end: [before], limit: max })]
+    const eventKeys = [...events.getKeys({ end: eventKey(before, 0), limit: max })]
     const rollupKeys = [...rollups.getKeys({ end: [before], limit: max - eventKeys.length })]
     // the latest checkpoint before the cut stays: it is where a report of the kept days starts
     const checkpointKeys = [...checkpoints.getKeys({ end: before, limit: max })].slice(0, -1).slice(0, Math.max(0, max - eventKeys.length - rollupKeys.length))
@@ -142,14 +144,17 @@ export class LmdbHistory implements LeaseHistory {
     if (at > this.#lastAt) {
       this.#lastAt = at
       this.#seq = 0
-    } else this.#seq++
-    return [this.#lastAt, this.#seq]
+    } else if (++this.#seq === PER_MS) {
+      this.#lastAt++
+      this.#seq = 0
+    }
+    return eventKey(this.#lastAt, this.#seq)
   }
 
   #resume(): void {
     for (const key of this.#tables.events.getKeys({ reverse: true, limit: 1 })) {
-      this.#lastAt = key[0]
-      this.#seq = key[1]
+      this.#lastAt = atOf(key)
+      this.#seq = key % PER_MS
     }
   }
 }

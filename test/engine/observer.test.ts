@@ -1,4 +1,4 @@
-// [OBS-1] [OBS-2] the engine tells its observers of every grant (once durable), end and denial.
+// [OBS-2] the engine tells its observers of every grant (once durable), end and denial.
 import t from 'tap'
 import { SeatEngine } from '../../lib/engine/engine.js'
 import type { Denial, EngineObserver, LeaseEndHow, LeaseRecord } from '../../lib/engine/types.js'

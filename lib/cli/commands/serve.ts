@@ -41,6 +41,7 @@ interface ServeOptions {
   store?: string
   leaderTtl: string
   leaderRenew: string
+  historyDays: string
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -63,6 +64,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--http-pack <name>', 'pack leased by POST /request when the body names none', 'Agent-Session')
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
+    .option('--history-days <days>', 'how long the usage history (flr report) is kept, in days; 0 keeps none', '400')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
     .option('--store <lmdb|url>', 'where leases live: lmdb (default, in --state-dir) or postgres://… shared by a cluster; also FLR_STORE')
     .option('--advertise <host>', 'the host name or address other nodes and clients reach this node at (default: the host name)')
@@ -153,6 +155,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     storeScreen,
     store: storeOption(opts.store ?? io.env.FLR_STORE),
     cluster: clusterOptions(opts),
+    historyDays: opts.historyDays === '0' ? 0 : count(opts.historyDays, '--history-days'),
   }
   const daemon = await startOrLog(() => Daemon.start(config), log)
   // the snapshot only feeds support bundles: failing to write it is worth a warning, not the
