@@ -65,7 +65,7 @@ export class PgLeadership implements LeadershipDb {
          WHERE id = 1 AND (node IS NULL OR node = $1 OR expires_at <= now())
          RETURNING term::text AS term)
        SELECT (SELECT term FROM taken) AS term, l.node, l.address, n.http,
-         (extract(epoch FROM l.expires_at - now()) * 1000)::bigint::text AS left_ms
+         CASE WHEN isfinite(l.expires_at) THEN (extract(epoch FROM l.expires_at - now()) * 1000)::bigint::text END AS left_ms
        FROM flr_leader l LEFT JOIN flr_nodes n ON n.host_id = l.node
        WHERE l.id = 1 AND (l.expires_at > now() OR EXISTS (SELECT 1 FROM taken))`,
       [node, this.self.address(), ttlMs],
