@@ -40,7 +40,13 @@ t.test('[HA-3] [HA-5] a leader paused past its TTL grants and acknowledges nothi
     if (!r.lost) t.equal(r.error?.code, 'NOT_LEADER')
   }
   await frozen.log!.waitForLog(/^lost leadership/, 30_000)
-  const after = (await openWithin(frozen.port, 'probe', 5_000))!
+  // it learns who leads on its next attempt at the row (within --leader-renew)
+  let after = (await openWithin(frozen.port, 'probe', 5_000))!
+  for (let i = 0; i < 100 && after.hello.leader === undefined; i++) {
+    void after.conn.destroy()
+    await new Promise((r) => setTimeout(r, 100))
+    after = (await openWithin(frozen.port, 'probe', 5_000))!
+  }
   t.equal(after.hello.role, 'standby', 'the thawed node stands by')
   t.equal(after.hello.leader, next.address, 'and names the new leader')
   void after.conn.destroy()
