@@ -24,6 +24,8 @@ const SCRIPTS: Script[] = [
   { name: 'reload', title: 'Reload' },
   { name: 'http', title: 'HTTP /request' },
   { name: 'hostile', title: 'One hostile peer' },
+  { name: 'history', title: 'Usage history and reports' },
+  { name: 'metrics', title: 'Metrics and the dashboard' },
 ]
 /** A script that has not finished by then is stopped and reported as such. */
 const SCRIPT_TIMEOUT_MS = 200_000

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   inspect: () => import('./commands/inspect.js'),
   'set-password': () => import('./commands/set-password.js'),
   'support-bundle': () => import('./commands/support-bundle.js'),
+  report: () => import('./commands/report.js'),
 }
 
 /** The named command's module alone; every one when the line names none (help, version, a typo). */

@@ -8,7 +8,7 @@
 //
 // Why this file is over ~300 lines (issue 12): what could stand alone has moved out (the plan
 // diff, plan-diff.ts; the store calls, write-through.ts; refusals, refusals.ts; lease ids,
-// lease-id.ts). What is left is one state (packs in force, holders, pending grants, expiry
+// lease-id.ts; callbacks after a decision, notices.ts). What is left is one state (packs in force, holders, pending grants, expiry
 // queue, restored leases aside) that every path changes synchronously inside one call, so
 // that [LEASE-1] no over-grant holds by construction; spread over files, that invariant would
 // have no one place to be read and checked.
@@ -23,8 +23,9 @@ import type { PackSeats } from './pack-seats.js'
 import { diffPlan } from './plan-diff.js'
 import { exhausted, leaseUnknown, notServing, packUnknown, waitTimeout } from './refusals.js'
 import type { Clock } from '../util/clock.js'
-import type { LeaseRecord, LeaseStore } from './types.js'
+import type { DenialCode, EngineObserver, LeaseEndHow, LeaseRecord, LeaseStore } from './types.js'
 import { Waiter, type Reply } from './waiters.js'
+import { endOf, Notices, type Revocation } from './notices.js'
 import { WriteThrough } from './write-through.js'
 import { MAX_WAIT_MS } from '../protocol/fields.js'
 
@@ -45,9 +46,9 @@ export interface EngineOptions {
   onRevoked?: (lease: Lease, reason: RevokeReason) => void
   /** a store write nobody awaits failed (expiry, revoke, cleanup); the server logs it */
   onStoreError?: (error: unknown, op: 'put' | 'remove', lease: string) => void
+  /** metrics, [OBS-2] history: told of every grant (once durable), end of a lease and denial */
+  observers?: EngineObserver[]
 }
-
-type Revocation = [Lease, RevokeReason]
 
 export class SeatEngine {
   readonly ttlMs: number
@@ -55,7 +56,7 @@ export class SeatEngine {
   /** every store call goes through it, in decision order ([LEASE-8]) */
   private readonly store: WriteThrough
   private readonly newLeaseId: () => string
-  private readonly onRevoked: (lease: Lease, reason: RevokeReason) => void
+  private readonly notices: Notices
   private readonly expiry: ExpiryQueue
   private packsInForce = new Map<string, PackSeats>()
   private readonly pendingIds = new Set<string>()
@@ -72,7 +73,7 @@ export class SeatEngine {
     this.clock = opts.clock
     this.store = new WriteThrough(opts.store, opts.onStoreError ?? (() => {}))
     this.newLeaseId = opts.newLeaseId ?? randomLeaseId
-    this.onRevoked = opts.onRevoked ?? (() => {})
+    this.notices = new Notices(opts.observers, opts.onRevoked ?? (() => {}))
     this.expiry = new ExpiryQueue(this.clock, this.ttlMs, () => this.expireDue())
   }
 
@@ -93,10 +94,11 @@ export class SeatEngine {
     for (const pack of removed) this.dropPack(pack, 'pack-removed', packUnknown(pack.name), revoked)
     this.packsInForce = next
     this.isServing = true
+    this.notices.planned(next.values(), this.clock.now())
     // restored leases take their seats before any waiter: they were acknowledged first
     this.settleAside(true, revoked)
     for (const pack of next.values()) this.drain(pack)
-    this.notify(revoked)
+    this.notices.revoked(revoked)
   }
 
   /** [SRV-3]/[SRV-6]: revoke every lease, fail every waiter, refuse leases until applyPlan. */
@@ -108,13 +110,14 @@ export class SeatEngine {
     // restored leases still aside are leases too, once serving; before that, they wait for a plan
     if (this.isServing) {
       for (const entry of this.aside.values()) {
-        this.store.removeQuietly(entry.lease)
+        this.end(entry, endOf(reason))
         revoked.push([entry.snapshot(), reason])
       }
       this.aside.clear()
     }
     this.isServing = false
-    this.notify(revoked)
+    this.notices.planned([], this.clock.now())
+    this.notices.revoked(revoked)
   }
 
   /**
@@ -158,7 +161,7 @@ export class SeatEngine {
   /** [LEASE-7]: frees the seat now; resolves once the removal is durable. */
   release(leaseId: string): Promise<void> {
     try {
-      return this.free(leaseId)[1]
+      return this.free(leaseId, 'released')[1]
     } catch (error) {
       return Promise.reject(error)
     }
@@ -166,8 +169,8 @@ export class SeatEngine {
 
   /** [WIRE-8] admin revoke: a release that also tells the lease's connection. */
   async revoke(leaseId: string): Promise<void> {
-    const [entry, durable] = this.free(leaseId)
-    this.notify([[entry.snapshot(), 'admin']])
+    const [entry, durable] = this.free(leaseId, 'revoked')
+    this.notices.revoked([[entry.snapshot(), 'admin']])
     return durable
   }
 
@@ -216,7 +219,10 @@ export class SeatEngine {
     // [LEASE-5] a free seat goes to a newcomer only when nobody waits before it
     if (pack.waiters.size === 0 && pack.hasFreeSeat) return this.grant(pack, req, reply)
     const waitMs = cappedWait(req.waitMs)
-    if (waitMs === 0) throw exhausted(pack)
+    if (waitMs === 0) {
+      this.deny(pack, req, 'PACK_EXHAUSTED', 0)
+      throw exhausted(pack)
+    }
     this.enqueue(pack, req, reply, waitMs)
   }
 
@@ -234,19 +240,20 @@ export class SeatEngine {
       return
     }
     this.expiry.touch(entry)
-    reply.resolve(this.grantOf(pack, entry))
+    reply.resolve(pack.grantOf(entry, this.ttlMs))
   }
 
-  private grant(pack: PackSeats, req: LeaseRequest, reply: Reply): void {
+  private grant(pack: PackSeats, req: LeaseRequest, reply: Reply, waitedMs = 0): void {
     // [LEASE-10] a waiter whose seat came while the store cannot write is told so; the seat stays free
     const down = this.store.down()
     if (down) return reply.reject(down)
     const entry = new LeaseEntry(this.freshId(), pack.name, req.holder, req.client, req.address, this.clock.now(), req.owner)
     entry.replies = [reply]
+    entry.waitedMs = waitedMs
     pack.holders.set(entry.holder, entry)
     this.pendingIds.add(entry.lease)
     for (const waiter of pack.waiters.takeHolder(entry.holder)) this.join(pack, entry, waiter.request, waiter.reply)
-    this.store.put(entry).then(
+    this.store.put(entry, entry.waitedMs).then(
       () => this.acknowledge(entry),
       (error: unknown) => this.putFailed(entry, error),
     )
@@ -261,19 +268,20 @@ export class SeatEngine {
     entry.replies = undefined
     entry.state = 'live'
     this.expiry.touch(entry)
-    for (const reply of replies) reply.resolve(this.grantOf(pack, entry))
+    for (const reply of replies) reply.resolve(pack.grantOf(entry, this.ttlMs))
+    this.notices.granted(entry, this.clock.now(), entry.waitedMs)
   }
 
   private putFailed(entry: LeaseEntry, error: unknown): void {
     if (entry.state !== 'pending') return
     const pack = this.packOf(entry)
     // a put whose acknowledgement was lost may still have landed: never restore a lease nobody was given
-    this.cancelPending(pack, entry, error)
+    this.cancelPending(pack, entry, error, 'revoked')
     this.drain(pack)
   }
 
   private enqueue(pack: PackSeats, req: LeaseRequest, reply: Reply, waitMs: number): void {
-    const waiter = new Waiter(req, reply)
+    const waiter = new Waiter(req, reply, this.clock.now())
     // [WIRE-10] first, so a request over its connection's cap is refused before it queues
     req.waits?.enter(waiter)
     pack.waiters.add(waiter)
@@ -281,7 +289,9 @@ export class SeatEngine {
       if (pack.waiters.remove(waiter)) reply.reject(reason)
     }
     const timer = this.clock.setTimeout(() => {
-      if (pack.waiters.remove(waiter)) reply.reject(waitTimeout(pack.name, waitMs))
+      if (!pack.waiters.remove(waiter)) return
+      this.deny(pack, req, 'WAIT_TIMEOUT', this.clock.now() - waiter.since)
+      reply.reject(waitTimeout(pack.name, waitMs))
     }, waitMs)
     waiter.onLeave(() => this.clock.clearTimeout(timer))
   }
@@ -294,13 +304,13 @@ export class SeatEngine {
       pack.waiters.remove(waiter)
       const held = pack.holders.get(waiter.holder)
       if (held) this.join(pack, held, waiter.request, waiter.reply)
-      else this.grant(pack, waiter.request, waiter.reply)
+      else this.grant(pack, waiter.request, waiter.reply, this.clock.now() - waiter.since)
     }
   }
 
   // ---- freeing seats --------------------------------------------------------------------
 
-  private free(leaseId: string): [LeaseEntry, Promise<void>] {
+  private free(leaseId: string, how: LeaseEndHow): [LeaseEntry, Promise<void>] {
     this.expireDue()
     const entry = this.expiry.get(leaseId)
     if (!entry) throw leaseUnknown()
@@ -310,7 +320,8 @@ export class SeatEngine {
     const pack = this.packOf(entry)
     this.expiry.delete(entry)
     this.forget(pack, entry)
-    const durable = this.store.remove(entry.lease)
+    const durable = this.store.remove(entry, how, this.clock.now())
+    this.notices.ended(entry, how, this.clock.now())
     this.drain(pack)
     return [entry, durable]
   }
@@ -323,7 +334,7 @@ export class SeatEngine {
     for (const entry of due) {
       const pack = this.packOf(entry)
       this.forget(pack, entry)
-      this.store.removeQuietly(entry.lease)
+      this.end(entry, 'expired')
       freed.add(pack)
     }
     for (const pack of freed) this.drain(pack)
@@ -333,22 +344,30 @@ export class SeatEngine {
     for (const waiter of pack.waiters.takeAll()) waiter.reply.reject(refusal)
     for (const entry of [...pack.holders.values()]) {
       if (entry.state === 'pending') {
-        this.cancelPending(pack, entry, refusal)
+        this.cancelPending(pack, entry, refusal, endOf(reason))
         continue
       }
       this.expiry.delete(entry)
       this.forget(pack, entry)
-      this.store.removeQuietly(entry.lease)
+      this.end(entry, endOf(reason))
       revoked.push([entry.snapshot(), reason])
     }
   }
 
-  private cancelPending(pack: PackSeats, entry: LeaseEntry, error: unknown): void {
+  /** [OBS-2] `how`: a put that failed may still have landed, and its grant with it: the history ends it too */
+  private cancelPending(pack: PackSeats, entry: LeaseEntry, error: unknown, how: LeaseEndHow): void {
     const replies = entry.replies ?? []
     entry.replies = undefined
     this.forget(pack, entry)
-    this.store.removeQuietly(entry.lease)
+    this.store.removeQuietly(entry, how, this.clock.now())
     for (const reply of replies) reply.reject(error)
+  }
+
+  /** [OBS-2] an acknowledged lease ends: its removal carries how, and the observers are told */
+  private end(entry: LeaseEntry, how: LeaseEndHow): void {
+    const now = this.clock.now()
+    this.store.removeQuietly(entry, how, now)
+    this.notices.ended(entry, how, now)
   }
 
   private forget(pack: PackSeats, entry: LeaseEntry): void {
@@ -377,7 +396,7 @@ export class SeatEngine {
         this.expiry.touch(entry, now)
         continue
       }
-      this.store.removeQuietly(entry.lease)
+      this.end(entry, pack ? 'revoked' : 'pack-removed')
       if (!pack) revoked.push([entry.snapshot(), 'pack-removed'])
     }
     if (final) this.aside.clear()
@@ -390,18 +409,9 @@ export class SeatEngine {
     return this.packsInForce.get(entry.pack)!
   }
 
-  private grantOf(pack: PackSeats, entry: LeaseEntry): Grant {
-    return {
-      lease: entry.lease,
-      pack: pack.name,
-      holder: entry.holder,
-      expiresAt: entry.expiresAt,
-      ttlMs: this.ttlMs,
-      limit: pack.limit,
-      inUse: pack.inUse,
-      // [LEASE-6] every lease answer carries the pack's licenses
-      licenses: pack.licenses,
-    }
+  /** [OBS-2] a refusal for want of a seat (not one of a pack that is not there) */
+  private deny(pack: PackSeats, req: LeaseRequest, code: DenialCode, waitedMs: number): void {
+    this.notices.denied({ pack: pack.name, holder: req.holder, code, waitedMs, at: this.clock.now() })
   }
 
   private knows(leaseId: string): boolean {
@@ -414,19 +424,6 @@ export class SeatEngine {
       if (!this.knows(id)) return id
     }
     throw new Error('newLeaseId returned an id already in use three times in a row')
-  }
-
-  /** Callbacks run once the engine's state is whole; the first one that throws is rethrown after all ran. */
-  private notify(revoked: readonly Revocation[]): void {
-    let failure: { error: unknown } | undefined
-    for (const [lease, reason] of revoked) {
-      try {
-        this.onRevoked(lease, reason)
-      } catch (error) {
-        failure ??= { error }
-      }
-    }
-    if (failure) throw failure.error
   }
 }
 

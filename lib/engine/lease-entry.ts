@@ -23,6 +23,8 @@ export class LeaseEntry {
   owner: unknown
   /** while pending: every request of this holder that waits for the put to be durable */
   replies: Reply[] | undefined
+  /** [OBS-3] how long its request waited in the queue for the seat */
+  waitedMs = 0
 
   constructor(
     readonly lease: string,

@@ -1,7 +1,7 @@
 // One pack in force: its limit, its licenses text, who holds a seat, who waits for one.
 
 import type { PackPlan } from '../lpf/plan.js'
-import type { PackStatus } from './contract.js'
+import type { Grant, PackStatus } from './contract.js'
 import type { LeaseEntry } from './lease-entry.js'
 import { WaiterQueue } from './waiters.js'
 
@@ -31,5 +31,20 @@ export class PackSeats {
 
   status(): PackStatus {
     return { name: this.name, limit: this.limit, inUse: this.inUse, waiting: this.waiters.size }
+  }
+
+  /** The lease answer for `entry`, a lease of this pack. */
+  grantOf(entry: LeaseEntry, ttlMs: number): Grant {
+    return {
+      lease: entry.lease,
+      pack: this.name,
+      holder: entry.holder,
+      expiresAt: entry.expiresAt,
+      ttlMs,
+      limit: this.limit,
+      inUse: this.inUse,
+      // [LEASE-6] every lease answer carries the pack's licenses
+      licenses: this.licenses,
+    }
   }
 }

@@ -20,6 +20,8 @@ export class Waiter {
   constructor(
     readonly request: LeaseRequest,
     readonly reply: Reply,
+    /** when it started waiting (epoch ms): [OBS-3] the wait for a seat */
+    readonly since = 0,
   ) {}
 
   get holder(): string {

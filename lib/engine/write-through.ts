@@ -2,7 +2,7 @@
 // seat reads apart from how its record is written. A store call is issued at the moment of
 // the decision it records, so the store sees them in decision order ([LEASE-8]); a store that
 // throws instead of rejecting is turned into a rejection, so that no decision is left half made.
-import type { LeaseRecord, LeaseStore } from './types.js'
+import type { LeaseEndHow, LeaseRecord, LeaseStore } from './types.js'
 
 export type StoreErrorListener = (error: unknown, op: 'put' | 'remove', lease: string) => void
 
@@ -21,25 +21,26 @@ export class WriteThrough {
     }
   }
 
-  put(record: LeaseRecord): Promise<void> {
+  put(record: LeaseRecord, waitedMs: number): Promise<void> {
     try {
       // the entry is a LeaseRecord whose record fields never change: no copy per grant
-      return this.store.put(record)
+      return this.store.put(record, waitedMs)
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
-  remove(leaseId: string): Promise<void> {
+  /** [OBS-2] the end of `record` goes with its removal */
+  remove(record: LeaseRecord, how: LeaseEndHow, at: number): Promise<void> {
     try {
-      return this.store.remove(leaseId)
+      return this.store.remove(record.lease, { how, at, record })
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
   /** Fire and forget, but issued now so it keeps its place among later writes ([LEASE-8]). */
-  removeQuietly(leaseId: string): void {
-    this.remove(leaseId).catch((error: unknown) => this.onStoreError(error, 'remove', leaseId))
+  removeQuietly(record: LeaseRecord, how: LeaseEndHow, at: number): void {
+    this.remove(record, how, at).catch((error: unknown) => this.onStoreError(error, 'remove', record.lease))
   }
 }

@@ -20,10 +20,12 @@ export interface AuthRequest { op: 'auth'; id: number; password: string }
 export interface LeasesRequest { op: 'leases'; id: number; pack?: string }
 export interface RevokeRequest { op: 'revoke'; id: number; lease: string }
 export interface ReloadRequest { op: 'reload'; id: number }
+/** [OBS-3] dates YYYY-MM-DD (UTC), by hour|day|month|holder (holder: admin only) */
+export interface ReportRequest { op: 'report'; id: number; from?: string; to?: string; by?: string; pack?: string }
 
 export type Request =
   | HelloRequest | LeaseRequest | RenewRequest | ReleaseRequest | StatusRequest
-  | PingRequest | AuthRequest | LeasesRequest | RevokeRequest | ReloadRequest
+  | PingRequest | AuthRequest | LeasesRequest | RevokeRequest | ReloadRequest | ReportRequest
 
 export type Op = Request['op']
 
@@ -32,7 +34,7 @@ export type RequestBody<O extends Op> = Omit<Extract<Request, { op: O }>, 'op' |
 
 type Fields = Record<string, unknown>
 
-export const OPS: readonly Op[] = ['hello', 'lease', 'renew', 'release', 'status', 'ping', 'auth', 'leases', 'revoke', 'reload']
+export const OPS: readonly Op[] = ['hello', 'lease', 'renew', 'release', 'status', 'ping', 'auth', 'leases', 'revoke', 'reload', 'report']
 
 /** Turns a decoded frame into a typed request, or throws BAD_REQUEST / UNKNOWN_OP. */
 export function parseRequest(m: Fields): Request {
@@ -62,6 +64,13 @@ export function parseRequest(m: Fields): Request {
     }
     case 'status': case 'ping': case 'reload':
       return { op, id }
+    case 'report': {
+      // [OBS-3] read here as text; the dates and the period are judged by the report (lib/report/query.ts)
+      const r: ReportRequest = { op, id }
+      for (const field of ['from', 'to', 'by'] as const) if (given(m[field])) r[field] = text(m, op, field, REPORT_FIELD)
+      if (given(m.pack)) r.pack = text(m, op, 'pack', PACK)
+      return r
+    }
     default:
       throw new FlrError('UNKNOWN_OP', `unknown op ${JSON.stringify(op.slice(0, 64))}; known ops: ${OPS.join(', ')}`)
   }
@@ -98,6 +107,8 @@ export type PushArgs<N extends PushName> = {} extends PushBody<N> ? [body?: Push
 export function push<N extends PushName>(name: N, ...[body]: PushArgs<N>): Extract<Push, { push: N }> {
   return Object.assign({ push: name }, body, { push: name }) as Extract<Push, { push: N }>
 }
+
+const REPORT_FIELD: TextRule = { min: 1, max: 40 }
 
 function integer(m: Fields, op: string, field: string, min: number, max: number): number {
   const v = m[field]

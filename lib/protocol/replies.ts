@@ -80,6 +80,8 @@ export interface LpfSummary {
   digest?: string
   /** when this server applied it (ISO 8601) */
   loadedAt?: string
+  /** [OBS-5] whole days until it expires (0 on the last day); absent when it never expires */
+  expiresInDays?: number
 }
 
 /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases. */
@@ -128,6 +130,14 @@ export interface ReloadAnswer {
   settling?: boolean
 }
 
+/** [OBS-3] the report (lib/report/report.ts, holders.ts): rows per pack and period, or per pack and holder */
+export interface ReportAnswer {
+  from: string
+  to: string
+  by: 'hour' | 'day' | 'month' | 'holder'
+  rows: Record<string, unknown>[]
+}
+
 /** release, ping, auth, revoke: nothing besides id and ok. */
 export type EmptyAnswer = Record<never, never>
 
@@ -143,6 +153,7 @@ export interface Answers {
   leases: LeasesAnswer
   revoke: EmptyAnswer
   reload: ReloadAnswer
+  report: ReportAnswer
 }
 
 export type Answer<O extends Op = Op> = Answers[O]

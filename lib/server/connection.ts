@@ -2,8 +2,8 @@
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
 import { FlrError, isFlrError } from '../errors.js'
-import { parseRequest, requestId, ok, fail, push, type PushArgs, type Request } from '../protocol/messages.js'
-import type { Answer, HelloAnswer, PushName, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
+import { parseRequest, requestId, ok, fail, push, type PushArgs, type ReportRequest, type Request } from '../protocol/messages.js'
+import type { Answer, HelloAnswer, PushName, ReloadAnswer, ReportAnswer, StatusAnswer } from '../protocol/replies.js'
 import type { Lease, SeatEngine } from '../engine/engine.js'
 import { WaitScope } from '../engine/waiters.js'
 import type { Clock } from '../util/clock.js'
@@ -23,8 +23,12 @@ export interface ConnectionServices {
   status(): StatusAnswer
   auth(password: string): Promise<void>
   reload(): Promise<ReloadAnswer>
+  /** [OBS-3] the usage report; `admin`: the connection has authenticated (by holder needs it) */
+  report?(req: ReportRequest, admin: boolean): Promise<ReportAnswer>
   /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
   limits?: Partial<ConnectionLimits>
+  /** [OBS-1] told of each request answered: its op, and performance.now() when it was read */
+  requestDone?(op: string, started: number): void
 }
 
 /** A reply's fields besides id and ok ([WIRE-2], typed in protocol/replies.ts); none for an empty reply. */
@@ -124,24 +128,30 @@ export class Connection {
       return
     }
     const { id, op } = request
+    const started = performance.now()
     let body: Body | Promise<Body>
     try {
       body = this.handle(request)
     } catch (e) {
       this.send(fail(id, this.asFlrError(e, op)))
+      this.services.requestDone?.(op, started)
       return
     }
-    if (!(body instanceof Promise)) return this.send(ok(id, body))
+    if (!(body instanceof Promise)) {
+      this.send(ok(id, body))
+      return this.services.requestDone?.(op, started)
+    }
     this.inFlight++
     body.then(
-      (answer) => this.answered(ok(id, answer)),
-      (e: unknown) => this.answered(fail(id, this.asFlrError(e, op))),
+      (answer) => this.answered(ok(id, answer), op, started),
+      (e: unknown) => this.answered(fail(id, this.asFlrError(e, op)), op, started),
     )
   }
 
-  private answered(reply: object): void {
+  private answered(reply: object, op: string, started: number): void {
     if (--this.inFlight === 0) this.lastActive = this.clock.now()
     this.send(reply)
+    this.services.requestDone?.(op, started)
   }
 
   private asFlrError(e: unknown, op: string): FlrError {
@@ -193,6 +203,11 @@ export class Connection {
       case 'reload':
         this.requireAdmin()
         return this.services.reload()
+      case 'report':
+        // [OBS-3] by holder names people: admin only
+        if (req.by === 'holder') this.requireAdmin()
+        if (!this.services.report) throw new FlrError('NOT_SERVING', 'this server keeps no usage history')
+        return this.services.report(req, this.admin)
       default:
         // parseRequest answers UNKNOWN_OP before this; the switch stays exhaustive for the compiler
         throw new FlrError('UNKNOWN_OP')

@@ -16,10 +16,12 @@ import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
+import { Observability } from './observability.js'
 import { lpfSummary } from './license-state.js'
 import { readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
+import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
@@ -54,6 +56,8 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** [OBS-2] --history-days: how long the usage history is kept (default 400; 0: none is kept) */
+  historyDays?: number
 }
 
 const DEFAULTS = {
@@ -73,8 +77,10 @@ export class Daemon {
   private readonly cfg: DaemonConfig & typeof DEFAULTS
   private readonly log: Logger
   private readonly engine: SeatEngine
+  private readonly usage: Usage
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
+  private readonly obs: Observability
   private http: HttpFront | undefined
   private watcher: LicenseWatcher | undefined
   private stopping: Promise<void> | undefined
@@ -90,9 +96,12 @@ export class Daemon {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
     const clock = cfg.clock ?? systemClock()
+    this.obs = new Observability({ clock, log: this.log })
+    this.usage = usageFor(store, clock, cfg.historyDays, this.log)
     this.engine = new SeatEngine({
       clock,
-      store,
+      store: this.obs.metrics.timeWrites(store),
+      observers: [...this.usage.observers, this.obs.metrics.observer],
       ttlMs: this.cfg.leaseTtlMs,
       onRevoked: (lease, reason) => {
         this.tcp.pushRevoked(lease, reason)
@@ -120,7 +129,9 @@ export class Daemon {
         status: () => this.status(),
         auth: (password) => this.admin.auth(password),
         reload: async () => ({ ...(await this.reload()) }),
+        report: this.usage.wire,
         limits: this.cfg.connectionLimits,
+        requestDone: this.obs.requestDone,
       },
     })
     const { vendorKeys, hostId, licenseDir } = this.cfg
@@ -145,6 +156,7 @@ export class Daemon {
       // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
       graceMs: cfg.graceMs,
     })
+    this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status() })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
     this.restored = this.engine.restore(store.load())
   }
@@ -155,7 +167,7 @@ export class Daemon {
     if (lock.staleFrom) cfg.log.warn({ pid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
     let store: LmdbLeaseStore | undefined
     try {
-      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen })
+      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen, history: cfg.historyDays !== 0 })
       const clock = cfg.clock ?? systemClock()
       const logDir = cfg.logDir ?? join(cfg.stateDir, 'logs')
       const daemon = new Daemon(
@@ -185,6 +197,7 @@ export class Daemon {
       httpsPort: this.cfg.httpsPort,
       tls: this.cfg.tls,
       log: this.log,
+      wrap: (shim) => this.obs.http(shim),
       shim: {
         engine: this.engine,
         httpPack: this.cfg.httpPack,
@@ -192,15 +205,19 @@ export class Daemon {
         // [HTTP-1] why health answers 503 when no LPF is in force
         notServing: () => this.whyNotServing(),
         accessLog: this.accessLog,
+        expiresInDays: () => this.obs.expiresInDays(),
+        routes: this.usage.routes,
         version: { version: VERSION },
         log: this.log,
       },
     })
     this.watcher = watchLicenseDir(this.cfg.licenseDir, `${this.cfg.hostId}.lp`, () => void this.reload(), this.log)
     await this.watcher.ready
+    this.usage.start()
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
+    this.obs.start()
   }
 
   get leasePort(): number | undefined {
@@ -253,7 +270,9 @@ export class Daemon {
     return {
       serving,
       ...(reason ? { reason } : {}),
-      ...(state.kind !== 'waiting' ? { lpf: lpfSummary(state.plan, state.loadedAt) } : {}),
+      ...(state.kind !== 'waiting'
+        ? { lpf: { ...lpfSummary(state.plan, state.loadedAt), ...(state.plan.expiresAt === null ? {} : { expiresInDays: this.obs.expiresInDays() }) } }
+        : {}),
       ...(pendingError ? { pendingError } : {}),
       ...(portError ? { portError } : {}),
       ...storeError(this.store),
@@ -276,12 +295,14 @@ export class Daemon {
     this.tcp.stopAdmitting()
     // no more reloads or timers; a run in flight may still bind a listener: the front closes it below
     const keeperClosed = this.keeper.close()
+    this.obs.stop()
     await this.watcher?.close()
     await keeperClosed
     const closing = [this.tcp.close(), this.http?.close()]
     this.engine.close()
     await Promise.all(closing)
     await this.accessLog.close()
+    await this.usage.close()
     await this.store.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')

@@ -11,6 +11,8 @@ export interface Reply {
   status: number
   body?: unknown
   allow?: string
+  /** a body that is not JSON (text/csv, [OBS-3]): sent as it is, with its content type */
+  raw?: { type: string; text: string }
 }
 
 /**
@@ -79,10 +81,10 @@ function tooLarge(): FlrError {
 
 export function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return
-  const text = reply.body === undefined ? undefined : JSON.stringify(reply.body)
+  const text = reply.raw ? reply.raw.text : reply.body === undefined ? undefined : JSON.stringify(reply.body)
   const headers: Record<string, string | number> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }
   if (text !== undefined) {
-    headers['content-type'] = 'application/json; charset=utf-8'
+    headers['content-type'] = reply.raw?.type ?? 'application/json; charset=utf-8'
     headers['content-length'] = Buffer.byteLength(text)
   }
   if (reply.allow !== undefined) headers.allow = reply.allow

@@ -1,6 +1,6 @@
 // The HTTP side of the daemon: the shim on HTTP and, given a certificate, on HTTPS too.
 import type { Server } from 'node:http'
-import { createHttpShim, startHttp, type HttpShimOptions } from './http.js'
+import { createHttpShim, startHttp, type HttpHandler, type HttpShimOptions } from './http.js'
 import type { Logger } from './logger.js'
 
 export interface HttpFrontOptions {
@@ -11,6 +11,8 @@ export interface HttpFrontOptions {
   tls?: { cert: string; key: string }
   log: Logger
   shim: HttpShimOptions
+  /** [OBS-1] [OBS-4] routes put in front of the shim's (metrics, dashboard) */
+  wrap?: (shim: HttpHandler) => HttpHandler
 }
 
 export class HttpFront {
@@ -23,7 +25,8 @@ export class HttpFront {
   /** Binds the ports asked for; one handler serves both. */
   static async start(opts: HttpFrontOptions): Promise<HttpFront> {
     const front = new HttpFront()
-    const handler = createHttpShim(opts.shim)
+    const shim = createHttpShim(opts.shim)
+    const handler = opts.wrap ? opts.wrap(shim) : shim
     const { host, log } = opts
     if (opts.httpPort !== null) {
       const { server, port } = await startHttp({ port: opts.httpPort, host }, handler)

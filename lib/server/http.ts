@@ -53,6 +53,10 @@ export interface HttpShimOptions {
   /** [HTTP-1] why the server does not serve leases (no valid LPF…), or undefined while it does */
   notServing?: () => Problem | undefined
   accessLog?: AccessLog
+  /** [OBS-5] whole days until the LPF in force expires; undefined without one, or when it never expires */
+  expiresInDays?: () => number | undefined
+  /** more read-only routes by path (GET, HEAD): [OBS-3] /api/1.0/report (report-route.ts) */
+  routes?: Readonly<Record<string, (req: IncomingMessage) => Promise<Reply> | Reply>>
   version: VersionInfo
   log: ShimLog
 }
@@ -97,15 +101,19 @@ class HttpShim {
   private readonly httpPack: string
   private readonly store: HttpShimOptions['store']
   private readonly notServing: HttpShimOptions['notServing']
+  private readonly expiresInDays: HttpShimOptions['expiresInDays']
   private readonly accessLog: AccessLog | undefined
   private readonly log: ShimLog
   private readonly gls: Record<string, string>
+  private readonly routes: NonNullable<HttpShimOptions['routes']>
 
   constructor(opts: HttpShimOptions) {
+    this.routes = opts.routes ?? {}
     this.engine = opts.engine
     this.httpPack = opts.httpPack
     this.store = opts.store
     this.notServing = opts.notServing
+    this.expiresInDays = opts.expiresInDays
     this.accessLog = opts.accessLog
     this.log = opts.log
     this.gls = glsVersion(opts.version)
@@ -129,10 +137,12 @@ class HttpShim {
     const { path, method } = call
     if (path === '/api/1.0/health') return isRead(method) ? this.health() : notAllowed('GET, HEAD')
     if (path === '/api/1.0/packs') return isRead(method) ? this.packs() : notAllowed('GET, HEAD')
+    const extra = Object.hasOwn(this.routes, path) ? this.routes[path] : undefined
+    if (extra) return isRead(method) ? extra(req) : notAllowed('GET, HEAD')
     if (path === '/request') return method === 'POST' ? this.authorize(req, call) : notAllowed('POST')
     const lease = leaseInPath(path)
     if (lease !== undefined) return method === 'DELETE' ? this.release(lease, call) : notAllowed('DELETE')
-    throw new FlrError('NOT_FOUND', `no route ${path.slice(0, 200)}: the shim serves /api/1.0/health, /api/1.0/packs and /request`)
+    throw new FlrError('NOT_FOUND', `no route ${path.slice(0, 200)}: the shim serves /api/1.0/health, /api/1.0/packs, /request, /metrics and the dashboard at /`)
   }
 
   /**
@@ -144,8 +154,10 @@ class HttpShim {
     const storeProblem = this.storeProblem()
     const GLS = { ...this.gls, database: { connectionCheck: storeProblem === undefined ? 'success' : `failure: ${storeProblem}` } }
     const reason = storeProblem !== undefined ? { code: 'STORE_UNAVAILABLE', message: storeProblem } : this.notServingReason()
-    if (reason === undefined) return { status: 200, body: { GLS, serving: true } }
-    return { status: 503, body: { GLS, serving: false, reason } }
+    const days = this.expiresInDays?.()
+    const expiry = days === undefined ? {} : { expiresInDays: days }
+    if (reason === undefined) return { status: 200, body: { GLS, serving: true, ...expiry } }
+    return { status: 503, body: { GLS, serving: false, reason, ...expiry } }
   }
 
   /** undefined while the store answers and can write; otherwise what is wrong */

@@ -55,6 +55,11 @@ export class TcpFront implements PortUse {
     return this.listener?.port
   }
 
+  /** [OBS-1] open lease connections, read at scrape time */
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
   /** [SRV-5] Binds `port` first; only then are connections on the old one sent `moving`. */
   async use(port: number): Promise<Problem | undefined> {
     // an LPF back on the port in use ends a failed move

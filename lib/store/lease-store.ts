@@ -7,7 +7,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { RootDatabase } from 'lmdb'
-import type { LeaseRecord, LeaseStore } from '../engine/types.js'
+import type { LeaseEnd, LeaseRecord, LeaseStore } from '../engine/types.js'
+import { LmdbHistory, openHistoryTables } from './history-lmdb.js'
 import { tupleOf, leaseValueCodec, decodeMeta } from './record-codec.js'
 import { classifyFault, storeUnavailable, type StoreFault, type StoreFaultListener } from './store-fault.js'
 import { STORE_FILE, type StoreScreen } from './store-screen.js'
@@ -33,6 +34,8 @@ export interface LeaseStoreOptions {
   hostId: string
   /** a screen of the file made earlier (screenStore); used if the file has not changed since */
   screened?: Promise<StoreScreen>
+  /** [OBS-2] record the usage history (default true; false: leases only, as before) */
+  history?: boolean
 }
 
 /** Opens (or creates) the store of `stateDir` for `hostId`; rejects STORE_WRONG_HOST or STORE_DAMAGED. */
@@ -45,7 +48,9 @@ export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLease
   try {
     const tables = existed ? await openExisting(env, file, opts.hostId) : await createTables(env, opts.hostId, file)
     const restored = readLeases(tables.leases, file)
-    return new LmdbLeaseStore(env, tables, file, opts.hostId, restored)
+    const store = new LmdbLeaseStore(env, tables, file, opts.hostId, restored)
+    if (opts.history !== false) store.keepHistory(env)
+    return store
   } catch (e) {
     await env.close()
     throw e
@@ -55,8 +60,8 @@ export async function openLeaseStore(opts: LeaseStoreOptions): Promise<LmdbLease
 interface Commit {
   committed: Committed
   durable: Promise<void>
-  /** leases removed by this commit: to remove again if it fails */
-  removes: string[]
+  /** leases removed by this commit (and their ends): to remove again if it fails */
+  removes: [string, LeaseEnd | undefined][]
 }
 
 export class LmdbLeaseStore implements LeaseStore {
@@ -72,8 +77,9 @@ export class LmdbLeaseStore implements LeaseStore {
   #commit: Commit | undefined
   /** [LEASE-10] set from the first failed write until a probe writes again */
   #fault: StoreFault | undefined
-  /** leases whose removal failed: removed by the probe that ends the fault, before anything else is acknowledged */
-  readonly #unremoved = new Set<string>()
+  /** leases whose removal failed (and their ends, [OBS-2]): removed by the probe that ends the fault, before anything else is acknowledged */
+  readonly #unremoved = new Map<string, LeaseEnd | undefined>()
+  #history: LmdbHistory | undefined
   #listener: StoreFaultListener | undefined
   #probeTimer: NodeJS.Timeout | undefined
   #probing: Promise<void> | undefined
@@ -90,18 +96,42 @@ export class LmdbLeaseStore implements LeaseStore {
     this.#snapshot = snapshot
   }
 
-  /** [LEASE-7] resolves once the record is on disk (committed and flushed). */
-  put(record: LeaseRecord): Promise<void> {
+  /** [OBS-2] [OBS-3] the usage history, when kept */
+  get history(): LmdbHistory | undefined {
+    return this.#history
+  }
+
+  /** [OBS-2] from now on, every grant and end is written with the lease (openLeaseStore calls it). */
+  keepHistory(env: RootDatabase): void {
+    this.#history = new LmdbHistory(openHistoryTables(env), (write) => this.#durable(undefined, undefined, write))
+  }
+
+  /** [LEASE-7] resolves once the record is on disk (committed and flushed); [OBS-2] its grant with it. */
+  put(record: LeaseRecord, waitedMs = 0): Promise<void> {
     // a record that would not decode again would make the next start refuse the store
     const tuple = tupleOf(record)
     const invalid = typeof record.lease === 'string' && record.lease !== '' ? leaseValueCodec.check(tuple) : 'has no lease id'
     if (invalid) return Promise.reject(new TypeError(`not storing lease ${String(record.lease)}: it ${invalid}`))
-    return this.#durable(undefined, () => this.#leases.put(record.lease, tuple))
+    const history = this.#history
+    if (!history) return this.#durable(undefined, undefined, () => this.#leases.put(record.lease, tuple))
+    return this.#durable(undefined, undefined, () =>
+      this.#leases.batch(() => {
+        this.#leases.put(record.lease, tuple)
+        history.writeGrant(record, waitedMs)
+      }),
+    )
   }
 
-  /** [LEASE-7] resolves once the removal is on disk; removing an unknown lease is not an error. */
-  remove(lease: string): Promise<void> {
-    return this.#durable(lease, () => this.#leases.remove(lease))
+  /** [LEASE-7] resolves once the removal is on disk; removing an unknown lease is not an error. [OBS-2] its end in the same transaction. */
+  remove(lease: string, end?: LeaseEnd): Promise<void> {
+    const history = this.#history
+    if (!history || !end) return this.#durable(lease, end, () => this.#leases.remove(lease))
+    return this.#durable(lease, end, () =>
+      this.#leases.batch(() => {
+        this.#leases.remove(lease)
+        history.writeEnd(end)
+      }),
+    )
   }
 
   /** [LEASE-10] the refusal a write would get now (the engine refuses grants and releases with it), or undefined. */
@@ -162,12 +192,12 @@ export class LmdbLeaseStore implements LeaseStore {
   // is waited for anyway (when it is another) so that [LEASE-7] does not depend on that
   // option. lmdb-js gives every write of a transaction the same promise, so they share
   // one here too: a busy server makes one per commit, not one per grant or release.
-  #durable(removes: string | undefined, write: () => Committed): Promise<void> {
+  #durable(removes: string | undefined, end: LeaseEnd | undefined, write: () => Committed): Promise<void> {
     if (this.#closing) return Promise.reject(new Error(`the lease store ${this.file} is closed`))
     if (this.#fault) {
       // [LEASE-10] nothing reaches the file until a probe has written again; a removal is
       // owed, since the engine has already forgotten the lease (expiry, cleanup)
-      if (removes !== undefined) this.#unremoved.add(removes)
+      if (removes !== undefined) this.#unremoved.set(removes, end)
       return Promise.reject(storeUnavailable(this.#fault))
     }
     this.#snapshot = undefined // the records read at open no longer tell the whole story
@@ -175,7 +205,7 @@ export class LmdbLeaseStore implements LeaseStore {
     try {
       committed = write()
     } catch (e) {
-      if (removes !== undefined) this.#unremoved.add(removes)
+      if (removes !== undefined) this.#unremoved.set(removes, end)
       return this.#failed(e)
     }
     if (this.#commit?.committed !== committed) {
@@ -183,7 +213,7 @@ export class LmdbLeaseStore implements LeaseStore {
       commit.durable = outcome(committed).then((failure) => (failure ? this.#commitFailed(commit, failure.cause) : this.#written()))
       this.#commit = commit
     }
-    if (removes !== undefined) this.#commit.removes.push(removes)
+    if (removes !== undefined) this.#commit.removes.push([removes, end])
     return this.#commit.durable
   }
 
@@ -194,7 +224,7 @@ export class LmdbLeaseStore implements LeaseStore {
   }
 
   #commitFailed(commit: Commit, cause: unknown): Promise<never> {
-    for (const lease of commit.removes) this.#unremoved.add(lease)
+    for (const [lease, end] of commit.removes) this.#unremoved.set(lease, end)
     return this.#failed(cause)
   }
 
@@ -229,10 +259,18 @@ export class LmdbLeaseStore implements LeaseStore {
    */
   async #probe(): Promise<void> {
     const owed = [...this.#unremoved]
-    const failure = await probeWrite(this.file, owed, async () => {
-      if (!this.#env) await this.#reopen()
-      return { meta: this.#meta, leases: this.#leases }
-    })
+    const failure = await probeWrite(
+      this.file,
+      owed.map(([lease]) => lease),
+      async () => {
+        if (!this.#env) await this.#reopen()
+        return { meta: this.#meta, leases: this.#leases }
+      },
+      // [OBS-2] the ends of the owed removals, in the probe's one commit
+      () => {
+        for (const [, end] of owed) if (end) this.#history?.writeEnd(end)
+      },
+    )
     if (this.#closing) return
     if (!failure) return this.#recovered(owed)
     const fault = classifyFault(this.file, failure.cause, this.#fault!.since)
@@ -245,15 +283,15 @@ export class LmdbLeaseStore implements LeaseStore {
     if (fault.kind !== 'full') await this.#closeEnv()
   }
 
-  #recovered(owed: string[]): void {
-    for (const lease of owed) this.#unremoved.delete(lease)
+  #recovered(owed: [string, LeaseEnd | undefined][]): void {
+    for (const [lease] of owed) this.#unremoved.delete(lease)
     const fault = this.#fault!
     this.#fault = undefined
     this.#notify('recovered', fault)
     // removals owed since the probe started: issued now, before any later write
-    for (const lease of [...this.#unremoved]) {
+    for (const [lease, end] of [...this.#unremoved]) {
       this.#unremoved.delete(lease)
-      this.remove(lease).catch(() => {}) // failed again: owed again (#durable)
+      this.remove(lease, end).catch(() => {}) // failed again: owed again (#durable)
     }
   }
 
@@ -262,6 +300,7 @@ export class LmdbLeaseStore implements LeaseStore {
     this.#env = env
     this.#meta = tables.meta
     this.#leases = tables.leases
+    this.#history?.reopened(openHistoryTables(env))
   }
 
   async #closeEnv(): Promise<void> {

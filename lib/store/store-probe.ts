@@ -23,7 +23,12 @@ export interface Failure {
  * tables `open` gives (reopening the file if it was closed). undefined when it all landed,
  * otherwise the real cause of the failure. Never rejects.
  */
-export async function probeWrite(file: string, owed: readonly string[], open: () => Promise<Tables>): Promise<Failure | undefined> {
+export async function probeWrite(
+  file: string,
+  owed: readonly string[],
+  open: () => Promise<Tables>,
+  alsoWrite: () => void = () => {},
+): Promise<Failure | undefined> {
   try {
     const broken = fileSystemStillBroken(file)
     if (broken) throw broken
@@ -31,9 +36,13 @@ export async function probeWrite(file: string, owed: readonly string[], open: ()
     const bytes = meta.getBinary(META_KEY)
     if (!bytes) throw new Error(`the meta entry of ${file} is gone`)
     // a copy: lmdb-js may hand out a buffer it reuses
-    const writes = [meta.put(META_KEY, Buffer.from(bytes)), ...owed.map((lease) => leases.remove(lease))]
-    const failures = await Promise.all(writes.map(outcome))
-    return failures.find((f) => f !== undefined)
+    // one batch: an owed removal and its history end ([OBS-2]) land together
+    const committed: Committed = meta.batch(() => {
+      meta.put(META_KEY, Buffer.from(bytes))
+      for (const lease of owed) leases.remove(lease)
+      alsoWrite()
+    })
+    return await outcome(committed)
   } catch (e) {
     return { cause: await commitCause(e) }
   }

@@ -18,14 +18,15 @@ const FULL: Record<Op, Record<string, unknown>> = {
   leases: { id: 8, op: 'leases', pack: 'station' },
   revoke: { id: 9, op: 'revoke', lease: LEASE_ID },
   reload: { id: 10, op: 'reload' },
+  report: { id: 11, op: 'report', from: '2026-01-01', to: '2026-01-31', by: 'day', pack: 'station' },
 }
 
 const REQUIRED: Record<Op, string[]> = {
   hello: ['protocol', 'client'], lease: ['pack'], renew: ['lease'], release: ['lease'], status: [], ping: [],
-  auth: ['password'], leases: [], revoke: ['lease'], reload: [],
+  auth: ['password'], leases: [], revoke: ['lease'], reload: [], report: [],
 }
 
-const OPTIONAL: Partial<Record<Op, string[]>> = { hello: ['app'], lease: ['holder', 'wait'], leases: ['pack'] }
+const OPTIONAL: Partial<Record<Op, string[]>> = { hello: ['app'], lease: ['holder', 'wait'], leases: ['pack'], report: ['from', 'to', 'by', 'pack'] }
 
 const x = (n: number): string => 'x'.repeat(n)
 const smile = (n: number): string => '😀'.repeat(n)
@@ -63,7 +64,7 @@ t.test('[WIRE-2] every op parses into its typed request', async (t) => {
     const minimal = Object.fromEntries(Object.entries(FULL[op]).filter(([k]) => !(OPTIONAL[op] ?? []).includes(k)))
     t.same(parseRequest(minimal), minimal, `${op} with only the required fields`)
   }
-  t.same([...OPS].sort(), ['auth', 'hello', 'lease', 'leases', 'ping', 'release', 'reload', 'renew', 'revoke', 'status'])
+  t.same([...OPS].sort(), ['auth', 'hello', 'lease', 'leases', 'ping', 'release', 'reload', 'renew', 'report', 'revoke', 'status'])
 })
 
 t.test('[WIRE-2] requests travel through real frames and parse the same in every feeding', async (t) => {

@@ -34,6 +34,7 @@ interface ServeOptions {
   maxConnectionsPerAddress: string
   logDir?: string
   logLevel: string
+  historyDays: string
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -56,6 +57,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--http-pack <name>', 'pack leased by POST /request when the body names none', 'Agent-Session')
     .option('--max-connections <n>', 'TCP connections at most; a further one gets SERVER_BUSY', '10000')
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
+    .option('--history-days <days>', 'how long the usage history (flr report) is kept, in days; 0 keeps none', '400')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
     .addHelpText(
@@ -124,6 +126,7 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     maxConnectionsPerAddress: count(opts.maxConnectionsPerAddress, '--max-connections-per-address'),
     logDir,
     storeScreen,
+    historyDays: opts.historyDays === '0' ? 0 : count(opts.historyDays, '--history-days'),
   }
   const daemon = await startOrLog(() => Daemon.start(config), log)
   // the snapshot only feeds support bundles: failing to write it is worth a warning, not the

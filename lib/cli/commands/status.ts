@@ -25,7 +25,9 @@ export function register(program: Command, io: CliIO): void {
 
 export function render(s: StatusAnswer): string {
   const lines: string[] = []
-  if (s.lpf) lines.push(`LPF: ${s.lpf.vendor}, port ${s.lpf.port}, expires ${s.lpf.expiration}${s.lpf.loadedAt ? `, loaded ${s.lpf.loadedAt}` : ''}`)
+  // [OBS-5] the days left, as lmstat says "expires in N days"
+  const left = s.lpf?.expiresInDays === undefined ? '' : ` (in ${s.lpf.expiresInDays} day${s.lpf.expiresInDays === 1 ? '' : 's'})`
+  if (s.lpf) lines.push(`LPF: ${s.lpf.vendor}, port ${s.lpf.port}, expires ${s.lpf.expiration}${left}${s.lpf.loadedAt ? `, loaded ${s.lpf.loadedAt}` : ''}`)
   lines.push(...lpfDetails(s))
   lines.push(s.serving ? 'Serving.' : `NOT serving: ${s.reason ? `${s.reason.code}: ${s.reason.message}` : 'no valid LPF'}`)
   if (s.pendingError) lines.push(`Pending error: ${s.pendingError.code}: ${s.pendingError.message} (since ${s.pendingError.at}); the LPF above stays in force`)
