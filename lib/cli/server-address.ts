@@ -1,14 +1,17 @@
-// Section 9: --server defaults to FLR_SERVER, else 127.0.0.1:19110.
+// Section 9: --server defaults to FLR_SERVER, else 127.0.0.1:19110; [HA-6] either may be a
+// comma-separated list of servers, tried in order.
 import { CommandFailed } from './io.js'
+import { parseAddress } from '../client/servers.js'
 
 export const DEFAULT_SERVER = '127.0.0.1:19110'
 
-export function serverAddress(flag: string | undefined, env: NodeJS.ProcessEnv): { host: string; port: number } {
+export function serverAddress(flag: string | undefined, env: NodeJS.ProcessEnv): { servers: string[] } {
   const text = flag ?? env.FLR_SERVER ?? DEFAULT_SERVER
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text)
-  const port = m ? Number(m[3]) : NaN
-  if (!m || port < 1 || port > 65535) throw new CommandFailed(`--server "${text}" is not HOST:PORT (e.g. ${DEFAULT_SERVER})`, 2)
-  return { host: m[1] ?? m[2]!, port }
+  const servers = text.split(',').map((s) => s.trim())
+  for (const server of servers) {
+    if (!parseAddress(server)) throw new CommandFailed(`--server "${text}" is not HOST:PORT or a list HOST:PORT,HOST:PORT (e.g. ${DEFAULT_SERVER})`, 2)
+  }
+  return { servers }
 }
 
-export const SERVER_OPTION_HELP = `flr server as HOST:PORT (default: FLR_SERVER, else ${DEFAULT_SERVER})`
+export const SERVER_OPTION_HELP = `flr server as HOST:PORT, or several as HOST:PORT,HOST:PORT tried in order (default: FLR_SERVER, else ${DEFAULT_SERVER})`

@@ -62,7 +62,7 @@ export class Lease extends EventEmitter {
       this.emit('renewed', reply)
     } catch (e) {
       if (isFlrError(e, 'LEASE_UNKNOWN') || isFlrError(e, 'NOT_SERVING')) return this.end('lost', e)
-      // unreachable: keep the lease while the grace period lasts, keep trying
+      // unreachable, a missed deadline, no leader yet (NOT_LEADER, [HA-6]): keep the lease while the grace period lasts, keep trying
       if (!this.usable) return this.end('lost', new FlrError('CONNECTION_LOST', 'the server stayed unreachable past the grace period'))
     } finally {
       this.schedule()
@@ -111,8 +111,10 @@ export class Lease extends EventEmitter {
   private schedule(): void {
     clearTimeout(this.timer)
     if (this.ended) return
-    // [LEASE-3] clients renew at TTL/3
-    this.timer = setTimeout(() => void this.renewNow(), Math.max(100, this.ttlMs / 3))
+    // [LEASE-3] clients renew at TTL/3; [HA-6] after a renewal that found no server or no
+    // leader, sooner: a new leader should see every lease again within seconds of taking over
+    const unconfirmed = Date.now() - this.lastConfirmed >= this.ttlMs / 3
+    this.timer = setTimeout(() => void this.renewNow(), Math.max(100, unconfirmed ? Math.min(RETRY_MS, this.ttlMs / 3) : this.ttlMs / 3))
     this.timer.unref()
   }
 
@@ -123,6 +125,9 @@ export class Lease extends EventEmitter {
     this.emit(event, detail)
   }
 }
+
+/** how soon a renewal that failed is tried again (each attempt waits up to its deadline for a server) */
+const RETRY_MS = 1_000
 
 /** setTimeout holds at most this (24.8 days) */
 const MAX_TIMER_MS = 2 ** 31 - 1
