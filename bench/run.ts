@@ -24,6 +24,7 @@ const SCRIPTS: Script[] = [
   { name: 'reload', title: 'Reload' },
   { name: 'http', title: 'HTTP /request' },
   { name: 'hostile', title: 'One hostile peer' },
+  { name: 'tls', title: 'TLS on the lease port' },
   { name: 'history', title: 'Usage history and reports' },
   { name: 'metrics', title: 'Metrics and the dashboard' },
 ]

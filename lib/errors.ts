@@ -34,6 +34,14 @@ export const ERRORS = {
   LOCKED_OUT: 'too many wrong admin passwords; try again later',
   ADMIN_PASSWORD_NOT_SET: 'no admin password is set: run flr set-password on the server host',
   PASSWORD_RULES: 'the password does not meet the rules',
+  // [TLS-3] the admin password never crosses a network in clear
+  TLS_REQUIRED: 'admin login over plaintext is accepted only from the server host: connect over TLS',
+  // [TLS-1] [TLS-2] certificates
+  TLS_CERT_INVALID: 'the TLS certificate or key cannot be used',
+  TLS_UNTRUSTED: 'the server\'s TLS certificate failed verification: no request was sent',
+  // client authentication (docs/security.md): a site token in hello
+  CLIENT_TOKEN_REQUIRED: 'this server requires a client token for lease operations',
+  HOLDER_TAKEN: 'this holder\'s lease belongs to another client identity',
   // [WIRE-10] resources
   SERVER_BUSY: 'the server is at --max-connections or --max-connections-per-address',
   TOO_MANY_WAITING: 'this connection already has 1,000 lease requests waiting for a seat',
@@ -53,6 +61,7 @@ export const ERRORS = {
   INTERNAL: 'the server failed to handle the request; its log says why',
   CONNECTION_LOST: 'the connection to the server was lost',
   USAGE: 'invalid command line',
+  FAILED: 'the command failed; the message says why',
 } as const
 
 export type ErrorCode = keyof typeof ERRORS

@@ -2,16 +2,20 @@
 import type { Command } from 'commander'
 import { CommandFailed, type CliIO } from './io.js'
 import { serverAddress, SERVER_OPTION_HELP } from './server-address.js'
+import { STATE_DIR_OPTION_HELP } from './local-server.js'
 import { FlrClient } from '../client/client.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from './tls-options.js'
 
-export interface AdminOptions {
+export interface AdminOptions extends TlsFlags {
   server?: string
+  stateDir?: string
   password?: string
 }
 
 export function adminOptions(command: Command): Command {
-  return command
+  return tlsOptions(command)
     .option('--server <host:port>', SERVER_OPTION_HELP)
+    .option('--state-dir <dir>', STATE_DIR_OPTION_HELP)
     .option('-p, --password <password>', 'admin password (prefer the prompt or FLR_ADMIN_PASSWORD: shells record command lines)')
 }
 
@@ -28,7 +32,7 @@ export async function adminPassword(opts: AdminOptions, io: CliIO): Promise<stri
 /** Runs `work` on an authenticated admin connection and closes it. */
 export async function withAdmin<T>(opts: AdminOptions, io: CliIO, work: (client: FlrClient) => Promise<T>): Promise<T> {
   const password = await adminPassword(opts, io)
-  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-admin', reconnect: false })
+  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env, opts.stateDir), client: 'flr-admin', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
   try {
     await client.request('auth', { password })
     return await work(client)

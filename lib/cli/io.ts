@@ -13,8 +13,18 @@ export interface CliIO {
 
 /** Thrown by commands to end with exit code 1 and a message (no stack trace for users). */
 export class CommandFailed extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(message: string, readonly exitCode = 1, readonly code?: string) {
     super(message)
+  }
+}
+
+/** [SRV-1] `flr status` reached the server (or its record) and it serves no lease: documented in docs/operating.md */
+export const EXIT_NOT_SERVING = 3
+
+/** Ends with `exitCode` after the command has printed all it had to say: nothing more on stderr. */
+export class QuietExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`)
   }
 }
 
@@ -28,8 +38,16 @@ export function table(header: string[], rows: (string | number)[][]): string {
     .join('\n')
 }
 
-export function json(value: unknown): string {
+/** --json output: always one object (a list goes under a key, `{leases: [...]}`), never a bare array */
+export function json<T extends object>(value: T extends readonly unknown[] ? never : T): string {
   return JSON.stringify(value, null, 2)
+}
+
+/** The stable code of a failure, for `--json` errors on stderr: `{"error": {code, message}}` */
+export function errorCode(e: unknown): string {
+  if (isFlrError(e)) return e.code
+  if (e instanceof CommandFailed) return e.code ?? (e.exitCode === 2 ? 'USAGE' : 'FAILED')
+  return 'FAILED'
 }
 
 /** A failure a user can act on: the code and the message, nothing else. */

@@ -25,8 +25,12 @@ export async function main(argv: string[]): Promise<void> {
   const code = await run(argv, io)
   // a failed write to the output (closablePipe) has already set 1: a success does not undo it
   if (code !== 0 || process.exitCode === undefined) process.exitCode = code
-  // long-running commands close their own handles; short ones must not hang on a stray timer
-  setTimeout(() => process.exit(), 100).unref()
+  // long-running commands close their own handles; short ones must not hang on a stray timer.
+  // Not before stdout has drained: a long output to a pipe (flr report --json of a year, [OBS-3])
+  // was cut off at the exit
+  const exitSoon = () => setTimeout(() => process.exit(), 100).unref()
+  if (process.stdout.writableLength > 0) process.stdout.once('drain', exitSoon)
+  else exitSoon()
 }
 
 /**

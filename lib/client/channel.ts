@@ -6,7 +6,7 @@ import { FlrError } from '../errors.js'
 import { encodeFrame, FrameDecoder } from '../protocol/frame.js'
 import type { Op, RequestBody } from '../protocol/messages.js'
 import { isPush, type OkReply, type Push, type WireError } from '../protocol/replies.js'
-import { openTransport, type TransportOptions } from './transport.js'
+import { openTransport, type TlsClientOptions } from './transport.js'
 
 /** Replies from the server may exceed the 64 KiB request limit (a long leases list). */
 const MAX_REPLY = 16 * 1024 * 1024
@@ -30,8 +30,8 @@ export interface ChannelOptions {
   requestTimeoutMs: number
   /** with nothing heard for this long, a ping asks whether the server is still there */
   pingIntervalMs: number
-  /** handed to openTransport as is (TLS, wt-tls): not this module's to interpret */
-  tls?: unknown
+  /** [TLS-2] connect over TLS, verifying the server by CA or fingerprint (transport.ts) */
+  tls?: TlsClientOptions
   onPush: PushHandler
   onClose(channel: Channel): void
 }
@@ -80,9 +80,7 @@ export class Channel {
   }
 
   static async open(opts: ChannelOptions): Promise<Channel> {
-    // `tls` passes through untouched: transport.ts (wt-tls) defines what it holds
-    const transport = { host: opts.host, port: opts.port, timeoutMs: opts.connectTimeoutMs, tls: opts.tls }
-    const socket = await openTransport(transport as TransportOptions)
+    const socket = await openTransport({ host: opts.host, port: opts.port, timeoutMs: opts.connectTimeoutMs, tls: opts.tls })
     return new Channel(socket, opts)
   }
 

@@ -9,8 +9,10 @@ import type { Channel } from './channel.js'
 import { Lease } from './lease.js'
 import { answerOf, connectRound, type Hello, type Opened, type RoundContext } from './round.js'
 import { ServerList, formatAddress, parseAddress } from './servers.js'
+import type { TlsClientOptions } from './transport.js'
 
 export { Lease } from './lease.js'
+export type { TlsClientOptions } from './transport.js'
 
 export type { Hello } from './round.js'
 /** [WIRE-5] */
@@ -35,8 +37,10 @@ export interface ClientOptions {
   /** backoff between reconnect attempts: doubles from min to max */
   backoffMinMs?: number
   backoffMaxMs?: number
-  /** TLS settings, handed to the transport as they are (transport.ts) */
-  tls?: unknown
+  /** [TLS-2] connect over TLS, verifying the server by CA or fingerprint */
+  tls?: TlsClientOptions
+  /** the site's client token, sent in hello when the server requires one (docs/security.md) */
+  token?: string
 }
 
 export interface LeaseOptions {

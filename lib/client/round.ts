@@ -92,7 +92,7 @@ async function open(ctx: RoundContext, address: string): Promise<{ channel: Chan
     onClose: (c) => ctx.onClose(c),
   })
   try {
-    const reply = await channel.request('hello', { protocol: PROTOCOL, client: ctx.opts.client, ...(ctx.opts.app ? { app: ctx.opts.app } : {}) }, connectTimeoutMs)
+    const reply = await channel.request('hello', { protocol: PROTOCOL, client: ctx.opts.client, ...(ctx.opts.app ? { app: ctx.opts.app } : {}), ...(ctx.opts.token ? { token: ctx.opts.token } : {}) }, connectTimeoutMs)
     return { channel, hello: answerOf(reply) as Hello }
   } catch (e) {
     channel.close()

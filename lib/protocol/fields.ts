@@ -17,6 +17,8 @@ export const APP: TextRule = { min: 0, max: 128 }
 export const PACK: TextRule = { min: 1, max: 64 }
 export const LEASE_ID: TextRule = { min: 1, max: 128 }
 export const PASSWORD: TextRule = { min: 0, max: 256 }
+/** the site's client token in hello (docs/security.md) */
+export const TOKEN: TextRule = { min: 1, max: 256 }
 
 /** [LEASE-5] the longest a lease request may wait for a seat, in ms. */
 export const MAX_WAIT_MS = 600_000

@@ -4,13 +4,13 @@
 // can talk to this server. Messages name fields, never echo values (a password may be one).
 
 import { FlrError } from '../errors.js'
-import { APP, CLIENT, describeRule, fitsText, HOLDER, LEASE_ID, MAX_WAIT_MS, PACK, PASSWORD, type TextRule } from './fields.js'
+import { APP, CLIENT, describeRule, fitsText, HOLDER, LEASE_ID, MAX_WAIT_MS, PACK, PASSWORD, TOKEN, type TextRule } from './fields.js'
 import type { Answer, FailReply, OkReply, Push, PushBody, PushName, WireError } from './replies.js'
 
 export { MAX_WAIT_MS, PROTOCOL } from './fields.js'
 export type { FailReply, OkReply, Push, PushName, Reply } from './replies.js'
 
-export interface HelloRequest { op: 'hello'; id: number; protocol: number; client: string; app?: string }
+export interface HelloRequest { op: 'hello'; id: number; protocol: number; client: string; app?: string; token?: string }
 export interface LeaseRequest { op: 'lease'; id: number; pack: string; holder?: string; wait?: number }
 export interface RenewRequest { op: 'renew'; id: number; lease: string }
 export interface ReleaseRequest { op: 'release'; id: number; lease: string }
@@ -45,6 +45,7 @@ export function parseRequest(m: Fields): Request {
     case 'hello': {
       const r: HelloRequest = { op, id, protocol: integer(m, op, 'protocol', 0, Number.MAX_SAFE_INTEGER), client: text(m, op, 'client', CLIENT) }
       if (given(m.app)) r.app = text(m, op, 'app', APP)
+      if (given(m.token)) r.token = text(m, op, 'token', TOKEN)
       return r
     }
     case 'lease': {

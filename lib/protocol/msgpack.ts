@@ -4,9 +4,11 @@
 //
 // encode writes the very bytes msgpackr's Packr wrote with the options flr used (useRecords,
 // structuredClone and moreTypes off, variableMapSize, undefined left out) for the values flr
-// sends: plain objects, arrays, strings, numbers, booleans and null. Anything else (a Map, a
-// Date, a Buffer, a bigint, a class instance ...) is a TypeError: no reply or request holds
-// one, and a value written some other way would be a bug to see, not bytes to send.
+// sends: plain objects, arrays, strings, numbers, booleans and null, but for one deliberate
+// difference: a safe integer beyond 32 bits is an int64 where msgpackr wrote a float64
+// ([WIRE-2]). Anything else (a Map, a Date, a Buffer, a bigint, a class instance ...) is a
+// TypeError: no reply or request holds one, and a value written some other way would be a
+// bug to see, not bytes to send.
 // decode is one pass over the bytes that refuses what msgpackr, built for trusted data, would
 // take (extensions, 0xc1, non-string or __proto__/constructor keys, invalid UTF-8, integers
 // a Number cannot hold, deep nesting, lengths the body cannot hold, trailing bytes) and builds
@@ -163,8 +165,18 @@ function writeNumber(n: number): void {
       b[p++] = 0xd2
       p = b.writeInt32BE(n, p)
     }
+  } else if (Number.isSafeInteger(n)) {
+    // [WIRE-2] an integer beyond 32 bits (ms timestamps: expiresAt, serverTime) is an int64,
+    // never a float64 as msgpackr wrote it: strictly typed peers (Java unpackLong, Rust
+    // rmp-serde) refuse a float where an integer belongs. int64 for either sign, as msgpackr
+    // writes a bigint: the same 9 bytes as uint64, and every decoder reads both. The high word
+    // is floored so that high * 2^32 + low is n for a negative n too (low is always unsigned).
+    const high = Math.floor(n / 0x1_0000_0000)
+    b[p++] = 0xd3
+    p = b.writeInt32BE(high, p)
+    p = b.writeUInt32BE(n - high * 0x1_0000_0000, p)
   } else {
-    // Integers beyond 32 bits (ms timestamps) too: msgpackr writes every other number as float64.
+    // a fraction, or beyond ±(2^53 - 1) (which no integer field holds): float64, as msgpackr
     b[p++] = 0xcb
     p = b.writeDoubleBE(n, p)
   }

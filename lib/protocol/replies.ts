@@ -102,6 +102,8 @@ export interface StatusAnswer {
   /** [LEASE-8] leases restored from the store at start */
   restored: number
   packs: PackRow[]
+  /** [TLS-1] the lease port's certificate, when it speaks TLS: fingerprint as AB:CD:…, dates ISO 8601 */
+  tls?: { subject: string; fingerprint: string; validFrom: string; validTo: string }
 }
 
 /** One row of [WIRE-8] leases. */

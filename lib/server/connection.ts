@@ -1,6 +1,8 @@
 // One object per TCP connection (aedes style): frames in, one handler per op behind a
 // single dispatch switch, replies and pushes out through a buffer bounded per peer ([WIRE-10]).
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import { isLoopback, peerAddress } from '../admin/peer-address.js'
 import { FlrError, isFlrError } from '../errors.js'
 import { parseRequest, requestId, ok, fail, push, type PushArgs, type ReportRequest, type Request } from '../protocol/messages.js'
 import type { Answer, HelloAnswer, PushName, ReloadAnswer, ReportAnswer, StatusAnswer } from '../protocol/replies.js'
@@ -10,6 +12,7 @@ import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
 import { CONNECTION_LIMITS, Intake, type ConnectionLimits } from './intake.js'
 import { writeFrame } from './socket-writer.js'
+import type { ClientAuth } from './client-auth.js'
 
 export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 
@@ -21,8 +24,11 @@ export interface ConnectionServices {
   readonly clock: Clock
   hello(): HelloAnswer
   status(): StatusAnswer
-  auth(password: string): Promise<void>
+  /** [WIRE-8] the gate counts and locks out per peer address */
+  auth(password: string, peer: string): Promise<void>
   reload(): Promise<ReloadAnswer>
+  /** with --client-token-file: who a hello's token names, and the ties of holders to identities (client-auth.ts) */
+  readonly clientAuth?: ClientAuth
   /** [OBS-3] the usage report; `admin`: the connection has authenticated (by holder needs it) */
   report?(req: ReportRequest, admin: boolean): Promise<ReportAnswer>
   /** [WIRE-10] the per-connection timeouts; the spec's values unless a test shortens them */
@@ -38,7 +44,13 @@ export const HELLO_TIMEOUT_MS = 10_000
 
 export class Connection {
   readonly address: string
+  /** the peer's address without the port, ::ffff: folded ([WIRE-8]) */
+  readonly peer: string
+  /** [TLS-3] whether this connection is TLS */
+  readonly encrypted: boolean
   client: string | undefined
+  /** the identity of the hello's client token (client-auth.ts) */
+  private identity: string | undefined
   private admin = false
   private closed = false
   /** made for the first request that may wait: most connections never wait ([LEASE-5]) */
@@ -59,6 +71,8 @@ export class Connection {
     private readonly onClose: (c: Connection) => void,
   ) {
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    this.peer = peerAddress(socket.remoteAddress)
+    this.encrypted = (socket as TLSSocket).encrypted === true
     this.limits = { ...CONNECTION_LIMITS, ...services.limits }
     this.clock = services.clock
     this.lastActive = this.clock.now()
@@ -168,15 +182,16 @@ export class Connection {
    */
   private handle(req: Request): Body | Promise<Body> {
     if (req.op !== 'hello' && this.client === undefined) throw new FlrError('HELLO_REQUIRED')
-    const { engine } = this.services
+    const { engine, clientAuth } = this.services
     switch (req.op) {
       case 'hello':
-        return this.hello(req.protocol, req.client)
+        return this.hello(req.protocol, req.client, req.token)
       case 'ping':
         return
       case 'status':
         return this.services.status()
       case 'lease':
+        if (clientAuth) return this.leaseAs(clientAuth, req.pack, req.holder ?? this.client!, req.wait)
         return engine.lease({
           pack: req.pack,
           holder: req.holder ?? this.client!,
@@ -187,11 +202,18 @@ export class Connection {
           waits: req.wait ? (this.waits ??= new WaitScope()) : undefined,
         })
       case 'renew':
+        clientAuth?.admitLeaseId(this.identity, req.lease)
         return engine.renew(req.lease, this)
       case 'release':
+        clientAuth?.admitLeaseId(this.identity, req.lease)
         return engine.release(req.lease)
       case 'auth':
-        return this.services.auth(req.password).then(() => {
+        // [TLS-3] refused before the password is looked at or counted: it already crossed the network
+        if (!this.encrypted && !isLoopback(this.peer)) {
+          this.services.log.warn({ address: this.peer }, `admin login over plaintext from ${this.peer} refused (TLS_REQUIRED)`)
+          throw new FlrError('TLS_REQUIRED', `admin login from ${this.peer} needs TLS: start flr serve with --tls-cert (or --tls-cert auto), and connect with --tls-ca or --tls-fingerprint; over plaintext it is accepted only on the server host`)
+        }
+        return this.services.auth(req.password, this.peer).then(() => {
           this.admin = true
         })
       case 'leases':
@@ -214,8 +236,16 @@ export class Connection {
     }
   }
 
-  private hello(protocol: number, client: string): HelloAnswer {
+  /** a lease under client authentication: admitted for this identity, then tied to it */
+  private leaseAs(auth: ClientAuth, pack: string, holder: string, wait: number | undefined) {
+    const identity = auth.admitLease(this.identity, pack, holder)
+    const grant = this.services.engine.lease({ pack, holder, client: this.client!, address: this.address, waitMs: wait, owner: this, waits: wait ? (this.waits ??= new WaitScope()) : undefined })
+    return grant.then((g) => (auth.granted(identity, pack, holder, g.lease), g))
+  }
+
+  private hello(protocol: number, client: string, token: string | undefined): HelloAnswer {
     if (protocol !== 1) throw new FlrError('PROTOCOL_UNSUPPORTED', `this server speaks protocol 1, not ${protocol}`)
+    this.identity = this.services.clientAuth?.identify(token)
     this.clock.clearTimeout(this.helloTimer)
     this.helloTimer = undefined
     this.client = client

@@ -18,11 +18,13 @@ import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
 import { Observability } from './observability.js'
 import { lpfSummary } from './license-state.js'
-import { readLpfFile } from './lpf-file.js'
+import { misnamedLpfs, readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
 import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
+import { ServerTls, type TlsSetting } from './tls-config.js'
+import { ClientAuth } from './client-auth.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
 
@@ -39,7 +41,10 @@ export interface DaemonConfig {
   /** null turns the HTTP shim off ([SEC 7] --no-http) */
   httpPort?: number | null
   httpsPort?: number | null
-  tls?: { cert: string; key: string }
+  /** [TLS-1] the lease port speaks TLS only, and the HTTPS shim shares the certificate; tests shorten the timeout */
+  tls?: TlsSetting
+  tlsHandshakeTimeoutMs?: number
+  clientTokens?: Map<string, string> // --client-token-file (client-auth.ts)
   httpPack?: string
   maxConnections?: number
   /** [WIRE-10] --max-connections-per-address */
@@ -56,6 +61,8 @@ export interface DaemonConfig {
   moveCloseMs?: number
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
+  /** after every change of the LPF's state or the lease port (flr serve's record, serve-record.ts) */
+  onChange?: () => void
   /** [OBS-2] --history-days: how long the usage history is kept (default 400; 0: none is kept) */
   historyDays?: number
 }
@@ -92,6 +99,7 @@ export class Daemon {
     private readonly store: LmdbLeaseStore,
     private readonly admin: AdminGate,
     private readonly accessLog: AccessLog,
+    private readonly tls: ServerTls | undefined,
   ) {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
@@ -121,16 +129,18 @@ export class Daemon {
       moveCloseMs: this.cfg.moveCloseMs,
       clock,
       log: this.log,
+      tls: tls && { source: tls, handshakeTimeoutMs: cfg.tlsHandshakeTimeoutMs },
       services: {
         engine: this.engine,
         log: this.log,
         clock,
         hello: () => this.hello(),
         status: () => this.status(),
-        auth: (password) => this.admin.auth(password),
+        auth: (password, peer) => this.admin.auth(password, peer),
         reload: async () => ({ ...(await this.reload()) }),
         report: this.usage.wire,
         limits: this.cfg.connectionLimits,
+        clientAuth: cfg.clientTokens && new ClientAuth(cfg.clientTokens, this.engine),
         requestDone: this.obs.requestDone,
       },
     })
@@ -153,6 +163,8 @@ export class Daemon {
       removalGraceMs: this.cfg.removalGraceMs,
       recheckMs: this.cfg.recheckMs,
       quietMs: WRITE_QUIET_MS,
+      misnamed: () => misnamedLpfs(licenseDir, fileName),
+      onChange: () => cfg.onChange?.(),
       // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
       graceMs: cfg.graceMs,
     })
@@ -164,7 +176,7 @@ export class Daemon {
   /** Starts the daemon. [SRV-1] it starts without a valid LPF; it refuses only for [SRV-7] and [LEASE-9]. */
   static async start(cfg: DaemonConfig): Promise<Daemon> {
     const lock = lockStateDir(cfg.stateDir)
-    if (lock.staleFrom) cfg.log.warn({ pid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
+    if (lock.staleFrom) cfg.log.warn({ stalePid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
     let store: LmdbLeaseStore | undefined
     try {
       store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen, history: cfg.historyDays !== 0 })
@@ -176,6 +188,7 @@ export class Daemon {
         store,
         new AdminGate({ stateDir: cfg.stateDir, clock, log: cfg.log }),
         new AccessLog({ dir: logDir, clock, log: cfg.log }),
+        cfg.tls && ServerTls.open({ setting: cfg.tls, stateDir: cfg.stateDir, log: cfg.log }),
       )
       await daemon.boot()
       return daemon
@@ -195,7 +208,7 @@ export class Daemon {
       host: this.cfg.bind,
       httpPort: this.cfg.httpPort,
       httpsPort: this.cfg.httpsPort,
-      tls: this.cfg.tls,
+      tls: this.tls,
       log: this.log,
       wrap: (shim) => this.obs.http(shim),
       shim: {
@@ -280,6 +293,7 @@ export class Daemon {
       graceMs: this.keeper.graceMs,
       restored: this.restored,
       packs: serving ? this.engine.packs() : [],
+      ...(this.tls ? { tls: this.tls.certificate } : {}),
     }
   }
 
@@ -304,6 +318,7 @@ export class Daemon {
     await this.accessLog.close()
     await this.usage.close()
     await this.store.close()
+    this.tls?.close()
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')
   }

@@ -2,13 +2,16 @@
 import type { Server } from 'node:http'
 import { createHttpShim, startHttp, type HttpHandler, type HttpShimOptions } from './http.js'
 import type { Logger } from './logger.js'
+import type { Server as HttpsServer } from 'node:https'
+import type { ServerTls } from './tls-config.js'
 
 export interface HttpFrontOptions {
   host: string
   /** null turns it off ([SEC 7] --no-http) */
   httpPort: number | null
   httpsPort: number | null
-  tls?: { cert: string; key: string }
+  /** [TLS-1] the certificate configuration the lease port shares; a replacement reaches HTTPS too */
+  tls?: ServerTls
   log: Logger
   shim: HttpShimOptions
   /** [OBS-1] [OBS-4] routes put in front of the shim's (metrics, dashboard) */
@@ -35,7 +38,8 @@ export class HttpFront {
       log.info({ port }, `HTTP shim listening on port ${port}`)
     }
     if (opts.httpsPort !== null && opts.tls) {
-      const { server, port } = await startHttp({ port: opts.httpsPort, host, tls: opts.tls }, handler)
+      const { server, port } = await startHttp({ port: opts.httpsPort, host, tls: opts.tls.pair }, handler)
+      opts.tls.onChange((pair) => (server as HttpsServer).setSecureContext(pair))
       front.servers.push(server)
       front.httpsPort = port
       log.info({ port }, `HTTPS shim listening on port ${port}`)

@@ -235,7 +235,15 @@ export class LicenseKeeper {
 
   /** The one place the state changes. */
   private enter(next: LicenseState): void {
+    const before = this.current
     this.current = next
+    // [SRV-1] at start and at every change, the log says why nothing is served (a stop from
+    // serving logs its own line: stopServing)
+    if ((next.kind === 'waiting' || next.kind === 'stopped') && before.kind === next.kind && !sameProblem(before.why, next.why)) {
+      const { fileName, licenseDir } = this.opts
+      this.opts.log.warn({ code: next.why.code, expected: fileName, licenseDir, misnamed: this.opts.misnamed?.() }, `not serving: ${next.why.message}`)
+    }
+    this.opts.onChange?.()
   }
 
   /**
@@ -244,7 +252,7 @@ export class LicenseKeeper {
    */
   private missing(): ReloadAnswer {
     const { fileName, licenseDir, clock } = this.opts
-    const error: Problem = { code: 'LPF_MISSING', message: `no ${fileName} in ${licenseDir}` }
+    const error: Problem = { code: 'LPF_MISSING', message: missingMessage(fileName, licenseDir, this.opts.misnamed?.() ?? []) }
     const state = this.current
     if (state.kind === 'waiting') this.enter({ kind: 'waiting', why: error })
     if (state.kind === 'waiting' || state.kind === 'stopped') return { applied: false, error }
@@ -320,6 +328,7 @@ export class LicenseKeeper {
   private async usePort(port: number): Promise<Problem | undefined> {
     const error = await this.opts.ports.use(port)
     this.portProblem = error ? { ...error, at: this.isoNow() } : undefined
+    this.opts.onChange?.()
     return error
   }
 
@@ -336,6 +345,18 @@ export class LicenseKeeper {
   private isoNow(): string {
     return new Date(this.opts.clock.now()).toISOString()
   }
+}
+
+/** [SRV-1] what is expected, where, and any LPF there under another name */
+function missingMessage(fileName: string, licenseDir: string, misnamed: string[]): string {
+  const base = `no ${fileName} in ${licenseDir}`
+  if (misnamed.length === 0) return `${base}: put the LPF from the vendor there, named ${fileName} after this host's id (flr host-id)`
+  const list = misnamed.slice(0, 5).join(', ') + (misnamed.length > 5 ? ', …' : '')
+  return `${base}, but ${list} is there: an LPF is read only under this host's name, ${fileName}; rename it if it was made for this host (flr inspect shows its hostId)`
+}
+
+function sameProblem(a: Problem, b: Problem): boolean {
+  return a.code === b.code && a.message === b.message
 }
 
 function problemOf(e: Problem): Problem {

@@ -53,6 +53,10 @@ export interface KeeperOptions {
   recheckMs: number
   /** [SRV-2] a file failing within this long of its last write is judged again once quiet */
   quietMs: number
+  /** [SRV-1] the other `*.lp` files in the license directory (an LPF saved under another name) */
+  misnamed?(): string[]
+  /** after every change of state or port: the serve record (serve-record.ts) follows it */
+  onChange?(): void
   /** [HA-2] the lease store is shared by the nodes (PostgreSQL); false (LMDB, the default): a cluster LPF is refused */
   sharedStore?: boolean
   /** [LPF-2] `--grace`, which may shorten the LPF's grace and never lengthen it; undefined when not given */

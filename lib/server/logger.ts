@@ -13,6 +13,7 @@ const FILE_BACKLOG_BYTES = 16 * 1024 * 1024
 
 export function createLogger(opts: { level: string; logDir?: string; toStdout?: boolean }): Logger {
   const streams: pino.StreamEntry[] = []
+  let logFile: { reopen(): void } | undefined
   let stdout: ReturnType<typeof pino.destination> | undefined
   if (opts.toStdout !== false) {
     stdout = pino.destination({ fd: 1, sync: false })
@@ -30,6 +31,7 @@ export function createLogger(opts: { level: string; logDir?: string; toStdout?: 
     const file = pino.destination({ dest: join(opts.logDir, 'flr.log'), mkdir: true, sync: true, maxLength: FILE_BACKLOG_BYTES })
     file.on('error', (err: Error) => reportOnce('flr.log', err))
     streams.push({ level: opts.level as pino.Level, stream: file })
+    logFile = file
   }
   // redact anything that could carry a secret, wherever a caller put it
   const log = pino(
@@ -37,7 +39,22 @@ export function createLogger(opts: { level: string; logDir?: string; toStdout?: 
     pino.multistream(streams),
   )
   if (stdout) stdoutOf.set(log, stdout)
+  if (logFile) fileOf.set(log, logFile)
   return log
+}
+
+const fileOf = new WeakMap<Logger, { reopen(): void }>()
+
+/**
+ * SIGHUP: flr.log is opened again under its name, so that after logrotate moved it away (or an
+ * admin renamed it) new lines go to a new flr.log. No-op for a logger without a log directory.
+ */
+export function reopenLogFile(log: Logger): void {
+  try {
+    fileOf.get(log)?.reopen()
+  } catch (e) {
+    reportOnce('flr.log', e as Error)
+  }
 }
 
 const stdoutOf = new WeakMap<Logger, { flushSync(): void }>()

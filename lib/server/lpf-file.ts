@@ -1,6 +1,7 @@
 // [SRV-2] Reading `<hostId>.lp` for the license keeper: its bytes, their digest and when they
 // were last written, or nothing when there is no file.
 import { createHash } from 'node:crypto'
+import { readdirSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { FlrError } from '../errors.js'
 
@@ -37,4 +38,13 @@ export async function readLpfFile(path: string): Promise<LpfFile | undefined> {
 function unreadable(path: string, e: unknown): FlrError {
   const why = (e as NodeJS.ErrnoException).code ?? String(e)
   return new FlrError('LPF_MISSING', `${path} cannot be read (${why}); make it a regular file readable by the user flr serve runs as`)
+}
+
+/** [SRV-1] the `*.lp` files in `dir` other than `fileName`: an LPF saved under another name */
+export function misnamedLpfs(dir: string, fileName: string): string[] {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith('.lp') && name !== fileName).sort()
+  } catch {
+    return []
+  }
 }

@@ -10,7 +10,8 @@ import type { Lease, RevokeReason } from '../engine/engine.js'
 import type { Clock } from '../util/clock.js'
 import { Admission } from './admission.js'
 import { Connection, type ConnectionServices } from './connection.js'
-import { Listener } from './listener.js'
+import { Listener, type ListenerTls } from './listener.js'
+import type { ServerTls, TlsPair } from './tls-config.js'
 import type { Problem } from '../protocol/replies.js'
 import type { PortUse } from './license-state.js'
 import type { Logger } from './logger.js'
@@ -28,7 +29,12 @@ export interface TcpFrontOptions {
   log: Logger
   /** what each connection sees of the daemon */
   services: ConnectionServices
+  /** [TLS-1] the lease port speaks TLS only, with this certificate (replaced by setCertificate) */
+  tls?: { source: ServerTls; handshakeTimeoutMs?: number }
 }
+
+/** [TLS-1] a handshake must be done within this long, or the connection is cut */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000
 
 /** How long a refused peer has to read its error and close, before the socket is cut. */
 const REFUSED_LINGER_MS = 1_000
@@ -37,6 +43,8 @@ const SHUTDOWN_CUT_MS = 1_000
 
 export class TcpFront implements PortUse {
   private listener: Listener | undefined
+  /** old listeners after a port move, until they close ([SRV-5]) */
+  private readonly retired = new Set<Listener>()
   private readonly connections = new Map<Socket, Connection>()
   /**
    * [WIRE-9] The engine carries a lease's owner opaquely (its tests use strings); over TCP the
@@ -46,9 +54,12 @@ export class TcpFront implements PortUse {
   private readonly owners = new Map<unknown, Connection>()
   private readonly admission: Admission
   private admitting = true
+  /** [WIRE-10] what each accepted socket gives back when it closes (a TLS socket's count is taken at accept) */
+  private readonly admitted = new WeakMap<Socket, () => void>()
 
   constructor(private readonly opts: TcpFrontOptions) {
     this.admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress)
+    opts.tls?.source.onChange((pair) => this.setCertificate(pair))
   }
 
   get port(): number | undefined {
@@ -66,7 +77,7 @@ export class TcpFront implements PortUse {
     if (this.listener?.port === port) return undefined
     let next: Listener
     try {
-      next = await Listener.listen(port, this.opts.bind, (socket) => this.accept(socket))
+      next = await Listener.listen(port, this.opts.bind, { admit: (raw, encrypted) => this.admit(raw, encrypted), serve: (socket) => this.serve(socket) }, this.listenerTls())
     } catch (e) {
       if (!isFlrError(e)) throw e
       this.opts.log.error({ port, code: e.code }, `cannot bind the LPF's port: ${e.message}`)
@@ -77,6 +88,21 @@ export class TcpFront implements PortUse {
     this.opts.log.info({ port: next.port, previousPort: old?.port }, `listening for leases on port ${next.port}`)
     if (old) this.retire(old, next.port)
     return undefined
+  }
+
+  /** [TLS-1] a certificate replaced on disk: the next handshakes on every port use it */
+  private setCertificate(pair: TlsPair): void {
+    for (const l of [this.listener, ...this.retired]) l?.setCertificate(pair)
+  }
+
+  private listenerTls(): ListenerTls | undefined {
+    const { tls, log } = this.opts
+    if (!tls) return undefined
+    return {
+      pair: tls.source.pair,
+      handshakeTimeoutMs: tls.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
+      onClientError: (err, socket) => log.debug({ address: socket.remoteAddress, code: (err as NodeJS.ErrnoException).code }, `TLS handshake failed: ${err.message}`),
+    }
   }
 
   /** [WIRE-9] revoked goes to the connection that last granted or renewed the lease, if still open. */
@@ -103,6 +129,8 @@ export class TcpFront implements PortUse {
     const { clock } = this.opts
     const cut = clock.setTimeout(() => {
       for (const socket of this.connections.keys()) socket.destroy()
+      // handshakes still under way ([TLS-1]) would hold the listener open until their timeout
+      for (const socket of this.listener?.accepted ?? []) socket.destroy()
     }, SHUTDOWN_CUT_MS)
     await closing
     clock.clearTimeout(cut)
@@ -111,21 +139,34 @@ export class TcpFront implements PortUse {
   /** Old port: `moving` to everyone on it, stop accepting, close what is left after moveCloseMs. */
   private retire(old: Listener, port: number): void {
     for (const socket of old.sockets) this.connections.get(socket)?.push('moving', { port })
-    void old.close()
+    this.retired.add(old)
+    void old.close().then(() => this.retired.delete(old))
     this.opts.clock.setTimeout(() => {
-      for (const socket of old.sockets) socket.destroy()
+      for (const socket of old.accepted) socket.destroy()
     }, this.opts.moveCloseMs)
   }
 
-  private accept(socket: Socket): void {
-    // [WIRE-10] over --max-connections or --max-connections-per-address: SERVER_BUSY, then closed
-    const admitted = this.admitting ? this.admission.admit(socket) : new FlrError('SERVER_BUSY', 'the server is shutting down')
+  /**
+   * [WIRE-10] over --max-connections or --max-connections-per-address: SERVER_BUSY, then closed.
+   * On a TLS port this runs before the handshake, so that handshakes count ([TLS-1]); the
+   * refusal there is a plain close, since no frame can be read before a handshake.
+   */
+  private admit(raw: Socket, encrypted: boolean): boolean {
+    const admitted = this.admitting ? this.admission.admit(raw) : new FlrError('SERVER_BUSY', 'the server is shutting down')
     if (admitted instanceof FlrError) {
-      this.refuse(socket, admitted)
-      return
+      if (encrypted) raw.destroy()
+      else this.refuse(raw, admitted)
+      return false
     }
+    raw.once('close', admitted)
+    this.admitted.set(raw, admitted)
+    return true
+  }
+
+  private serve(socket: Socket): void {
+    const admitted = this.admitted.get(socket)
     const conn = new Connection(socket, this.opts.services, () => {
-      admitted()
+      admitted?.()
       this.connections.delete(socket)
       this.owners.delete(conn)
     })

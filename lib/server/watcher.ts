@@ -30,10 +30,11 @@ export function watchLicenseDir(dir: string, fileName: string, onChange: () => v
     ignoreInitial: true,
     depth: 0,
     awaitWriteFinish: { stabilityThreshold: WRITE_SETTLE_MS, pollInterval: 10 },
-    ignored: (path, stats) => stats?.isFile() === true && basename(path) !== fileName,
+    // [SRV-1] any *.lp: one saved under another name changes why nothing is served
+    ignored: (path, stats) => stats?.isFile() === true && !isLpf(basename(path), fileName),
   })
   watcher.on('all', (event, path) => {
-    if (basename(path) !== fileName) return
+    if (!isLpf(basename(path), fileName)) return
     log.debug({ event, file: fileName }, 'license file changed')
     onChange()
   })
@@ -42,4 +43,8 @@ export function watchLicenseDir(dir: string, fileName: string, onChange: () => v
     ready: new Promise((resolve) => watcher.once('ready', () => resolve())),
     close: () => watcher.close(),
   }
+}
+
+function isLpf(name: string, fileName: string): boolean {
+  return name === fileName || name.endsWith('.lp')
 }

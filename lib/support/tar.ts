@@ -1,5 +1,11 @@
-// A minimal ustar writer: enough for a support bundle of a few regular files, without a dependency.
-import { gzipSync } from 'node:zlib'
+// The support bundle's .tar.gz, written by the `tar` package (npm's own) rather than by hand:
+// its entries are staged as files in a private temporary directory (0700, removed at once) and
+// archived from there, so names of any length (pax headers), modes and mtimes are tar's to get
+// right. A bundle is a few files of at most 10 MiB each, made once: staging costs nothing.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { create } from 'tar'
 
 export interface TarEntry {
   name: string
@@ -7,34 +13,24 @@ export interface TarEntry {
   mtime?: Date
 }
 
-const BLOCK = 512
-
 export function tarGz(entries: TarEntry[]): Buffer {
-  const parts: Buffer[] = []
-  for (const e of entries) {
-    parts.push(header(e), e.data, Buffer.alloc((BLOCK - (e.data.length % BLOCK)) % BLOCK))
+  const staging = mkdtempSync(join(tmpdir(), 'flr-bundle-'))
+  try {
+    const root = join(staging, 'in')
+    for (const e of entries) {
+      const path = join(root, e.name)
+      if (!path.startsWith(root + '/')) throw new Error(`tar entry name escapes the archive: ${e.name}`)
+      mkdirSync(dirname(path), { recursive: true })
+      writeFileSync(path, e.data)
+      chmodSync(path, 0o644) // whatever the umask: support reads it as a plain file
+      const mtime = e.mtime ?? new Date()
+      utimesSync(path, mtime, mtime)
+    }
+    const out = join(staging, 'out.tar.gz')
+    // portable: no uid, gid, user or group names of this host; only the named files, in order
+    create({ gzip: true, sync: true, portable: true, cwd: root, file: out, noDirRecurse: true }, entries.map((e) => e.name))
+    return readFileSync(out)
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
   }
-  parts.push(Buffer.alloc(2 * BLOCK))
-  return gzipSync(Buffer.concat(parts))
-}
-
-function header(e: TarEntry): Buffer {
-  if (Buffer.byteLength(e.name) > 99) throw new Error(`tar entry name too long: ${e.name}`)
-  const h = Buffer.alloc(BLOCK)
-  const field = (offset: number, length: number, value: string) => h.write(value, offset, length, 'utf8')
-  const octal = (offset: number, length: number, n: number) => field(offset, length, n.toString(8).padStart(length - 1, '0') + '\0')
-  field(0, 100, e.name)
-  octal(100, 8, 0o644)
-  octal(108, 8, 0)
-  octal(116, 8, 0)
-  octal(124, 12, e.data.length)
-  octal(136, 12, Math.floor((e.mtime ?? new Date()).getTime() / 1000))
-  field(148, 8, '        ')
-  field(156, 1, '0')
-  field(257, 6, 'ustar\0')
-  field(263, 2, '00')
-  let sum = 0
-  for (const byte of h) sum += byte
-  field(148, 8, sum.toString(8).padStart(6, '0') + '\0 ')
-  return h
 }

@@ -35,14 +35,15 @@ t.test('[WIRE-8] flr leases --json, filtered by pack, with the server from FLR_S
 
   const all = terminal({ FLR_ADMIN_PASSWORD: PASSWORD, FLR_SERVER: s.address })
   t.equal(await run(['leases', '--json'], all.io), 0)
-  const leases = JSON.parse(all.stdout())
+  // one convention for --json: an object, the list under its name
+  const { leases } = JSON.parse(all.stdout())
   t.equal(leases.length, 2)
   for (const l of leases) t.same(Object.keys(l).sort(), ['address', 'client', 'expiresAt', 'grantedAt', 'holder', 'lease', 'pack'])
 
   const one = terminal({ FLR_ADMIN_PASSWORD: PASSWORD, FLR_SERVER: s.address })
   t.equal(await run(['leases', 'station', '--json'], one.io), 0)
-  t.match(JSON.parse(one.stdout()), [{ lease: station.lease, pack: 'station', holder: 'ws-1', client: 'ws-1', address: ws.localAddress }])
-  t.equal(JSON.parse(one.stdout()).length, 1)
+  t.match(JSON.parse(one.stdout()).leases, [{ lease: station.lease, pack: 'station', holder: 'ws-1', client: 'ws-1', address: ws.localAddress }])
+  t.equal(JSON.parse(one.stdout()).leases.length, 1)
 
   const none = terminal({ FLR_ADMIN_PASSWORD: PASSWORD, FLR_SERVER: s.address })
   await ws.request('release', { lease: station.lease })
@@ -80,7 +81,7 @@ t.test('[WIRE-8] flr leases refusals: AUTH_FAILED exits 1, no password exits 2, 
   t.match(away.stderr(), /^flr: CONNECTION_LOST: cannot reach flr/)
 })
 
-t.test('[WIRE-8] three wrong `flr leases` runs lock the server out, for the right password too', async (t) => {
+t.test('[WIRE-8] three wrong `flr leases` runs on the server host lock nobody out: the right password works', async (t) => {
   const s = await startAdminServer(t, { password: PASSWORD, packs: PACKS })
   const codes: number[] = []
   const errors: string[] = []
@@ -90,8 +91,7 @@ t.test('[WIRE-8] three wrong `flr leases` runs lock the server out, for the righ
     errors.push(c.stderr())
   }
   t.same(codes, [1, 1, 1])
-  t.match(errors, [/AUTH_FAILED/, /AUTH_FAILED/, /LOCKED_OUT: 3 wrong admin passwords in a row: admin access is locked for 10 more minute/])
+  t.match(errors, [/AUTH_FAILED/, /AUTH_FAILED/, /AUTH_FAILED/])
   const right = terminal({ FLR_ADMIN_PASSWORD: PASSWORD })
-  t.equal(await run(['leases', '--server', s.address], right.io), 1)
-  t.match(right.stderr(), /^flr: LOCKED_OUT: /)
+  t.equal(await run(['leases', '--server', s.address], right.io), 0)
 })

@@ -20,7 +20,7 @@ t.test('[WIRE-8] [LEASE-4] flr revoke frees a seat held by a client that went aw
 
   const listed = terminal({ FLR_ADMIN_PASSWORD: PASSWORD })
   t.equal(await run(['leases', '--server', s.address, '--json'], listed.io), 0)
-  t.match(JSON.parse(listed.stdout()), [{ lease, pack: 'station', client: 'crashed-ws' }], 'flr leases shows who holds it')
+  t.match(JSON.parse(listed.stdout()).leases, [{ lease, pack: 'station', client: 'crashed-ws' }], 'flr leases shows who holds it')
 
   const c = terminal({ FLR_ADMIN_PASSWORD: PASSWORD })
   t.equal(await run(['revoke', lease, '--server', s.address], c.io), 0)

@@ -121,8 +121,10 @@ t.test('flr support-bundle still writes a bundle when the server is down, saying
   t.match(JSON.parse(files.get('flr-support/config.json')!), { missing: /has flr serve run with this --state-dir/ })
 })
 
-t.test('flr support-bundle needs --state-dir (exit 2)', async (t) => {
-  const c = terminal()
-  t.equal(await run(['support-bundle'], c.io), 2)
-  t.match(c.stderr(), /required option '--state-dir <dir>' not specified/)
+t.test('flr support-bundle without --state-dir takes FLR_STATE_DIR (as every command on the server host)', async (t) => {
+  const dir = t.testdir({ state: {} })
+  const out = join(dir, 'b.tar.gz')
+  const c = terminal({ FLR_STATE_DIR: join(dir, 'state'), FLR_SERVER: '127.0.0.1:1' })
+  t.equal(await run(['support-bundle', '--out', out, '--json'], c.io), 0)
+  t.match(JSON.parse(c.stdout()), { out, files: ['flr-support/versions.json', 'flr-support/status.json', 'flr-support/config.json'] })
 })

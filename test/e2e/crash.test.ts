@@ -202,7 +202,7 @@ t.test('[LEASE-7] [LEASE-8] [LEASE-1] acknowledged leases survive repeated kill 
       // [SRV-7] the lock of the killed process was stale, not a reason to refuse
       if (killedPid !== undefined && cycle % KILL_WHILE_STARTING_EVERY !== 0) {
         const stale = serve.logs.find((l) => /stale state-directory lock/.test(String(l.msg)))
-        t.equal(stale?.pid, killedPid, `cycle ${cycle}: took over the stale lock of the killed pid ${killedPid}`)
+        t.equal(stale?.stalePid, killedPid, `cycle ${cycle}: took over the stale lock of the killed pid ${killedPid}`)
       }
     }
     if (cycle === CYCLES) {

@@ -49,6 +49,6 @@ t.test('[SRV-2] [SRV-3] [WIRE-7] flr status shows the LPF in force, when it was 
   unlinkSync(path)
   await until(() => !statusOf(daemon).serving, 'the removal to take effect')
   const stopped = await flr(['status', ...server])
-  t.equal(stopped.code, 0)
+  t.equal(stopped.code, 3, '[SRV-1] not serving: exit 3, so that a monitor needs no parsing')
   t.match(stopped.out, /NOT serving: LPF_MISSING: .*was removed/)
 })

@@ -89,7 +89,7 @@ t.test('[SRV-7] a stale lock left by a kill -9 does not block a restart', async 
 
   const again = await startServing(t, dirs)
   const stale = again.logs.find((l) => /stale state-directory lock/.test(String(l.msg)))
-  t.equal(stale?.pid, killedPid, 'the restart logs that it took over the dead pid lock')
+  t.equal(stale?.stalePid, killedPid, 'the restart logs that it took over the dead pid lock (stalePid: pid is its own)')
   t.match(readFileSync(join(dirs.stateDir, LOCK_FILE), 'utf8'), `${again.child.pid}\n`, 'the lock is now the new server')
   const fresh = await rawClient(t, port, 'stale-client-again')
   t.ok((await fresh.request('renew', { lease })).ok, '[LEASE-8] and the lease granted before the kill renews')

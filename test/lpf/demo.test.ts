@@ -8,12 +8,12 @@ import { ROOT, TEST_HOST, VENDOR_KEY_PEM, vendorPub } from './helpers.js'
 
 const SAMPLES = join(ROOT, 'lpf-samples')
 
-t.test('lpf-samples/niagara.xml is the Niagara example: station 10, wb 20, energy 2 on port 19110', async (t) => {
+t.test('[HTTP-2] lpf-samples/niagara.xml is the Niagara example: station 10, wb 20, energy 2, Agent-Session 5 on port 19110', async (t) => {
   const plan = loadLpf(Buffer.from(signLpf(readFileSync(join(SAMPLES, 'niagara.xml'), 'utf8'), VENDOR_KEY_PEM)), { vendorKeys: [vendorPub] })
   t.equal(plan.vendor, 'Acme')
   t.equal(plan.port, 19110)
   t.equal(plan.expiration, '2099-12-31')
-  t.same(plan.packs.map((p) => [p.name, p.limit]), [['station', 10], ['wb', 20], ['energy', 2]])
+  t.same(plan.packs.map((p) => [p.name, p.limit]), [['station', 10], ['wb', 20], ['energy', 2], ['Agent-Session', 5]])
 })
 
 t.test('[LPF-7] prepareDemo signs the sample for this host with a demo key kept in the state directory', async (t) => {
@@ -24,7 +24,7 @@ t.test('[LPF-7] prepareDemo signs the sample for this host with a demo key kept 
   t.equal(demo.vendorKeyPath, join(dir, 'state', 'demo-vendor.pub.pem'))
   t.equal(statSync(join(dir, 'state', 'demo-vendor.key.pem')).mode & 0o777, 0o600, 'the private key is 0600')
   const plan = loadLpf(readFileSync(demo.lpfPath), { vendorKeys: readVendorKeys([demo.vendorKeyPath]), hostId: TEST_HOST, fileName: demo.lpfPath })
-  t.same(plan.packs.map((p) => [p.name, p.limit]), [['station', 10], ['wb', 20], ['energy', 2]])
+  t.same(plan.packs.map((p) => [p.name, p.limit]), [['station', 10], ['wb', 20], ['energy', 2], ['Agent-Session', 5]])
   t.throws(() => loadLpf(readFileSync(demo.lpfPath), { vendorKeys: [vendorPub] }), { code: 'LPF_UNTRUSTED_KEY' }, 'signed by the demo key, not another')
 })
 

@@ -7,7 +7,8 @@
 // - Permanent ([WIRE-1]..[WIRE-3]): what a peer may send is accepted or refused as BAD_FRAME
 //   exactly when the spec says (extensions, 0xc1, trailing bytes, bad UTF-8, non-string or
 //   prototype keys, integers past 2^53 - 1, nesting, lengths the body cannot hold); every
-//   plain value is written in the smallest standard form and read back as itself. These
+//   plain value is written in the smallest standard form and read back as itself; a safe
+//   integer beyond 32 bits goes as int64, never float64 (the reference gets it as a bigint). These
 //   properties stand on their own in msgpack.test.ts and frame.test.ts, which do not need
 //   the oracle.
 // - Migration-only: the very bytes msgpackr chose where the spec leaves a choice, the text
@@ -286,6 +287,30 @@ function plain(v: unknown): boolean {
   }
 }
 
+/**
+ * [WIRE-2] the one deliberate difference from msgpackr: a safe integer beyond 32 bits is an
+ * int64, not the float64 msgpackr wrote; msgpackr writes exactly that for a bigint. Values
+ * without one are handed over untouched.
+ */
+function asWire(v: unknown): unknown {
+  if (!hasWideInteger(v)) return v
+  if (typeof v === 'number') return BigInt(v)
+  if (Array.isArray(v)) return v.map(asWire)
+  const o = v as Record<string, unknown>
+  const copy: Record<string, unknown> = {}
+  // defined, not assigned: an own "__proto__" key stays a key
+  for (const key in o) {
+    if (Object.hasOwn(o, key)) Object.defineProperty(copy, key, { value: asWire(o[key]), enumerable: true, writable: true, configurable: true })
+  }
+  return copy
+}
+
+function hasWideInteger(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >>> 0 !== v && v >> 0 !== v
+  if (v === null || typeof v !== 'object') return false
+  return Object.values(v).some(hasWideInteger)
+}
+
 function compareEncoding(t: Test, v: unknown, what: string): Buffer | undefined {
   const ours = outcome(() => encode(v), hex)
   if (!plain(v)) {
@@ -293,11 +318,12 @@ function compareEncoding(t: Test, v: unknown, what: string): Buffer | undefined 
     if (!ours.startsWith('threw TypeError: cannot encode')) t.fail(`${what}: a value that is not plain was encoded`, { ours: ours.slice(0, 160) })
     return undefined
   }
-  const theirs = outcome(() => reference.encode(v), hex)
+  const wire = asWire(v)
+  const theirs = outcome(() => reference.encode(wire), hex)
   if (differ(t, ours, theirs, `${what}: encode`)) return undefined
   const frame = outcome(() => encodeFrame(v as object), hex)
   const theirFrame = outcome(() => {
-    const body = reference.encode(v)
+    const body = reference.encode(wire)
     return Buffer.concat([Buffer.from(be(body.length, 4)), body])
   }, hex)
   differ(t, frame, theirFrame, `${what}: encodeFrame`)

@@ -24,6 +24,10 @@ function serverFiles(t: Test, opts: { logsInStateDir?: boolean } = {}) {
       'admin-password.json': PASSWORD_FILE,
       'demo-vendor.key.pem': PRIVATE_KEY,
       'leases.mdb': 'binary store',
+      // [TLS-1] the auto certificate's key and the lock-out state lie in the state directory too
+      'tls-key.pem': PRIVATE_KEY,
+      'tls-cert.pem': '-----BEGIN CERTIFICATE-----\n',
+      'admin-lockout.json': '{"version":1,"addresses":{}}\n',
     },
     licenses: {
       [`${HOST_ID}.lp`]: '<lpf vendor="Acme">the LPF in force</lpf>\n',

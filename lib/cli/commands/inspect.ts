@@ -131,7 +131,7 @@ function hostLines(plan: LicensePlan): string[] {
   return plan.hosts.map((h, i) => `${i === 0 ? 'Hosts      ' : '           '} ${h.hostId}  port ${h.port}${i === 0 ? '  (main)' : ''}`)
 }
 
-function jsonReport(file: string, verdict: Verdict, plan: LicensePlan | undefined, hostChecked: boolean): object {
+function jsonReport(file: string, verdict: Verdict, plan: LicensePlan | undefined, hostChecked: boolean): Record<string, unknown> {
   const error = verdict.error
   return {
     file,

@@ -3,27 +3,31 @@ import { hostname, userInfo } from 'node:os'
 import type { Command } from 'commander'
 import { CommandFailed, json, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { STATE_DIR_OPTION_HELP } from '../local-server.js'
 import { parseDuration } from '../../util/duration.js'
 import { FlrClient, type Lease } from '../../client/client.js'
 import { MAX_WAIT_MS } from '../../protocol/fields.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 
-interface LeaseOptions {
+interface LeaseOptions extends TlsFlags {
   server?: string
+  stateDir?: string
   wait?: string
   holder?: string
   json?: boolean
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  tlsOptions(program
     .command('lease')
     .description('take a lease on PACK, keep it renewed until Ctrl-C, then release it')
     .argument('<pack>', 'the pack to lease')
     .option('--server <host:port>', SERVER_OPTION_HELP)
+    .option('--state-dir <dir>', STATE_DIR_OPTION_HELP)
     .option('--wait <duration>', 'wait this long for a free seat (e.g. 30s; at most 10m)')
     .option('--holder <name>', 'hold the lease as NAME (default: user@host)')
     .option('--json', 'print the lease as JSON')
-    .addHelpText('after', '\nExample:\n  flr lease station --wait 30s')
+    .addHelpText('after', '\nExample:\n  flr lease station --wait 30s'))
     .action(async (pack: string, opts: LeaseOptions) => lease(pack, opts, io))
 }
 
@@ -33,9 +37,11 @@ const RELEASE_TIMEOUT_MS = 5_000
 async function lease(pack: string, opts: LeaseOptions, io: CliIO): Promise<void> {
   const wait = opts.wait === undefined ? undefined : parseWait(opts.wait)
   const client = await FlrClient.connect({
-    ...serverAddress(opts.server, io.env),
+    ...serverAddress(opts.server, io.env, opts.stateDir),
     client: `${userInfo().username}@${hostname()}`,
     app: 'flr lease',
+    tls: tlsFrom(opts, io.env),
+    ...clientToken(io.env),
   })
   try {
     // Ctrl-C during a --wait ends the wait: closing the connection cancels it ([LEASE-4])

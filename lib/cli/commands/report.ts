@@ -8,6 +8,7 @@ import { holderCsv, reportCsv, round } from '../../report/csv.js'
 import type { HolderRow } from '../../report/holders.js'
 import type { ReportRow } from '../../report/report.js'
 import { adminOptions, withAdmin, type AdminOptions } from '../admin-session.js'
+import { clientToken, tlsFrom } from '../tls-options.js'
 import { CommandFailed, json, table, type CliIO } from '../io.js'
 import { serverAddress } from '../server-address.js'
 
@@ -50,7 +51,7 @@ export function register(program: Command, io: CliIO): void {
 }
 
 async function withClient<T>(opts: AdminOptions, io: CliIO, work: (client: FlrClient) => Promise<T>): Promise<T> {
-  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-report', reconnect: false })
+  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-report', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
   try {
     return await work(client)
   } finally {

@@ -1,26 +1,58 @@
 // `flr status`: the packs table ([WIRE-7]).
 import type { Command } from 'commander'
-import { json, table, type CliIO } from '../io.js'
+import { EXIT_NOT_SERVING, json, QuietExit, table, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { findLocalServer, STATE_DIR_OPTION_HELP, type LocalServer } from '../local-server.js'
 import { FlrClient } from '../../client/client.js'
 import type { StatusAnswer } from '../../protocol/replies.js'
+import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 import { formatGrace } from '../../lpf/plan-rules.js'
 
+interface StatusOptions extends TlsFlags {
+  server?: string
+  stateDir?: string
+  json?: boolean
+}
+
 export function register(program: Command, io: CliIO): void {
-  program
-    .command('status')
-    .description('show the packs: limit, in use, available, waiting, expiration')
+  tlsOptions(program
+    .command('status'))
+    .description(`show the packs: limit, in use, available, waiting, expiration; exit ${EXIT_NOT_SERVING} while the server serves no lease`)
     .option('--server <host:port>', SERVER_OPTION_HELP)
+    .option('--state-dir <dir>', STATE_DIR_OPTION_HELP)
     .option('--json', 'print the raw status as JSON')
-    .action(async (opts: { server?: string; json?: boolean }) => {
-      const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-status', reconnect: false })
-      try {
-        const status = await client.status()
-        io.out(opts.json ? json(status) : render(status))
-      } finally {
-        client.close()
-      }
+    .action(async (opts: StatusOptions) => {
+      // [SRV-1] on the server host, with no lease port bound (no valid LPF names one), the
+      // server's record in its state directory still says why
+      const local = opts.server ?? io.env.FLR_SERVER ? undefined : findLocalServer(opts.stateDir, io.env)
+      const status = local && !local.address ? fromRecord(local) : await ask(opts, io)
+      io.out(opts.json ? json({ ...status }) : render(status))
+      // [SRV-1] a monitor needs no parsing: non-zero while nothing is served
+      if (!status.serving) throw new QuietExit(EXIT_NOT_SERVING)
     })
+}
+
+async function ask(opts: StatusOptions, io: CliIO): Promise<StatusAnswer> {
+  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env, opts.stateDir), client: 'flr-status', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
+  try {
+    return await client.status()
+  } finally {
+    client.close()
+  }
+}
+
+/** What the record of a server with no lease port says: it runs, serves nothing, and why. */
+function fromRecord(local: LocalServer): StatusAnswer & { pid: number; stateDir: string } {
+  const { record } = local
+  return {
+    serving: false,
+    reason: record.reason ?? { code: 'NOT_SERVING', message: `no lease port is bound; the LPF ${record.expected} in ${record.licenseDir} names it` },
+    listeningPort: null,
+    restored: 0,
+    packs: [],
+    pid: record.pid,
+    stateDir: local.stateDir,
+  }
 }
 
 export function render(s: StatusAnswer): string {
@@ -34,6 +66,8 @@ export function render(s: StatusAnswer): string {
   if (s.portError) lines.push(`Port error: ${s.portError.code}: ${s.portError.message}`)
   // [LEASE-10] grants and releases are refused until the store writes again
   if (s.storeError) lines.push(`Store error: ${s.storeError.code}: ${s.storeError.message} (since ${s.storeError.since})`)
+  // [TLS-1] what a client pins, and until when
+  if (s.tls) lines.push(`TLS: ${s.tls.subject}, SHA-256 fingerprint ${s.tls.fingerprint}, valid until ${s.tls.validTo}`)
   if (s.restored) lines.push(`Restored at start: ${s.restored} lease(s)`)
   if (s.packs.length > 0) {
     const expires = s.lpf?.expiration ?? ''
