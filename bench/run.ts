@@ -25,6 +25,8 @@ const SCRIPTS: Script[] = [
   { name: 'http', title: 'HTTP /request' },
   { name: 'hostile', title: 'One hostile peer' },
   { name: 'tls', title: 'TLS on the lease port' },
+  { name: 'pg-store', title: 'The PostgreSQL lease store (cluster)' },
+  { name: 'failover', title: 'Cluster failover' },
   { name: 'history', title: 'Usage history and reports' },
   { name: 'metrics', title: 'Metrics and the dashboard' },
 ]

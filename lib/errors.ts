@@ -53,10 +53,14 @@ export const ERRORS = {
   // [LEASE-9] [SRV-7] the state directory and the daemon
   STORE_WRONG_HOST: 'the state directory belongs to another host',
   STORE_DAMAGED: 'the lease store is damaged',
+  // [HA-1] a PostgreSQL store whose schema a newer flr wrote
+  STORE_NEWER: 'the lease store was written by a newer flr',
   STATE_LOCKED: 'another flr serve is using this state directory',
   PORT_IN_USE: 'the port is held by another process',
   // [LEASE-10] the store cannot write: grants and releases are refused until it can
   STORE_UNAVAILABLE: 'the lease store cannot write; grants and releases resume by themselves once it can',
+  // [HA-3] [HA-4] this node does not lead the cluster (a fenced write, or a standby's answer)
+  NOT_LEADER: 'this node is not the leader of its cluster',
   // the client library and CLI
   INTERNAL: 'the server failed to handle the request; its log says why',
   CONNECTION_LOST: 'the connection to the server was lost',

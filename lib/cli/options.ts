@@ -8,6 +8,8 @@ import { formatDuration, parseDuration } from '../util/duration.js'
 export const LEASE_TTL_BOUNDS = { min: 1_000, max: 3_600_000 }
 /** [LPF-2] the grace a server advertises: 0 (none) up to the 30 d an LPF may allow */
 export const GRACE_BOUNDS = { min: 0, max: 30 * 86_400_000 }
+/** [HA-3] --leader-ttl and --leader-renew: 100 ms to 1 min (renew < TTL/2 is checked apart) */
+export const LEADER_TIME_BOUNDS = { min: 100, max: 60_000 }
 
 export function durationOption(text: string, flag: string, bounds: { min: number; max: number }): number {
   let ms: number

@@ -31,6 +31,35 @@ export interface HelloAnswer {
   graceMs: number
   /** the packs of the LPF in force; none while not serving */
   packs: readonly string[]
+  /** [WIRE-4] [HA-4] in a cluster: this node's role, the leader's `host:port` when known, every node's */
+  role?: 'leader' | 'standby'
+  leader?: string
+  servers?: readonly string[]
+}
+
+/** [HA-8] one node of a cluster, as the database last saw it */
+export interface ClusterNodeRow {
+  hostId: string
+  address: string
+  http?: string
+  role: string
+  /** ISO 8601, by the database's clock */
+  lastSeen: string
+  lastSeenAgoMs: number
+  /** SHA-256 hex of the node's LPF, when it has one */
+  lpfDigest?: string
+}
+
+/** [HA-8] the cluster part of status */
+export interface ClusterStatus {
+  role: 'leader' | 'standby'
+  /** this node's host id */
+  node: string
+  term?: string
+  leader?: string
+  nodes: ClusterNodeRow[]
+  /** nodes serve different LPFs */
+  warning?: string
 }
 
 /** [WIRE-5] */
@@ -104,6 +133,8 @@ export interface StatusAnswer {
   packs: PackRow[]
   /** [TLS-1] the lease port's certificate, when it speaks TLS: fingerprint as AB:CD:…, dates ISO 8601 */
   tls?: { subject: string; fingerprint: string; validFrom: string; validTo: string }
+  /** [HA-8] on a cluster (the PostgreSQL store) */
+  cluster?: ClusterStatus
 }
 
 /** One row of [WIRE-8] leases. */
@@ -189,6 +220,8 @@ export interface RevokedPush {
 export interface MovingPush {
   push: 'moving'
   port: number
+  /** [HA-5] the move is to another node */
+  host?: string
 }
 export interface ShutdownPush {
   push: 'shutdown'

@@ -6,20 +6,23 @@ import { isLoopback, peerAddress } from '../admin/peer-address.js'
 import { FlrError, isFlrError } from '../errors.js'
 import { parseRequest, requestId, ok, fail, push, type PushArgs, type ReportRequest, type Request } from '../protocol/messages.js'
 import type { Answer, HelloAnswer, PushName, ReloadAnswer, ReportAnswer, StatusAnswer } from '../protocol/replies.js'
-import type { Lease, SeatEngine } from '../engine/engine.js'
+import type { Lease } from '../engine/engine.js'
 import { WaitScope } from '../engine/waiters.js'
 import type { Clock } from '../util/clock.js'
 import type { Logger } from './logger.js'
 import { CONNECTION_LIMITS, Intake, type ConnectionLimits } from './intake.js'
 import { writeFrame } from './socket-writer.js'
 import type { ClientAuth } from './client-auth.js'
+import type { FrontEngine } from './role-engine.js'
 
 export { CONNECTION_LIMITS, type ConnectionLimits } from './intake.js'
 
 /** What a connection needs from the daemon: a narrow view, not the daemon itself. */
 export interface ConnectionServices {
-  readonly engine: SeatEngine
+  readonly engine: FrontEngine
   readonly log: Logger
+  /** [HA-4] a standby's refusal (NOT_LEADER) of every op but hello, ping and status; none while serving */
+  standby?(): FlrError | undefined
   /** the hello, idle, frame and stalled timers, on the daemon's clock like its others */
   readonly clock: Clock
   hello(): HelloAnswer
@@ -182,6 +185,10 @@ export class Connection {
    */
   private handle(req: Request): Body | Promise<Body> {
     if (req.op !== 'hello' && this.client === undefined) throw new FlrError('HELLO_REQUIRED')
+    if (req.op !== 'hello' && req.op !== 'ping' && req.op !== 'status') {
+      const standby = this.services.standby?.()
+      if (standby) throw standby
+    }
     const { engine, clientAuth } = this.services
     switch (req.op) {
       case 'hello':

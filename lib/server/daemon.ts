@@ -2,22 +2,22 @@
 // It assembles the hello and status answers and owns the order of start-up and shutdown; the
 // LPF's life cycle lives in license-keeper.ts, the TCP side in tcp-front.ts.
 import { join } from 'node:path'
+import { hostname } from 'node:os'
 import type { KeyObject } from 'node:crypto'
 import { FlrError, isFlrError } from '../errors.js'
 import { judgeLpf } from '../lpf/judge.js'
 import { SeatEngine } from '../engine/engine.js'
-import { openLeaseStore, type LmdbLeaseStore } from '../store/lease-store.js'
 import { lockStateDir, type StateLock } from '../store/state-lock.js'
 import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import type { HelloAnswer, Problem, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
+import { helloAnswer, statusAnswer, whyNotServing, type AnswerSources } from './daemon-answers.js'
 import { VERSION } from '../version.js'
 import { AccessLog } from './access-log.js'
 import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
 import { Observability } from './observability.js'
-import { lpfSummary } from './license-state.js'
 import { misnamedLpfs, readLpfFile } from './lpf-file.js'
 import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
@@ -25,6 +25,12 @@ import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
 import { ServerTls, type TlsSetting } from './tls-config.js'
 import { ClientAuth } from './client-auth.js'
+import { makeRole, openDaemonStore, type DaemonStore, type OpenedStore } from './daemon-store.js'
+import { PgLeaseStore } from '../store/pg-lease-store.js'
+import type { LmdbLeaseStore } from '../store/lease-store.js'
+import type { ClusterRole } from './role.js'
+import type { FrontEngine } from './role-engine.js'
+import type { LeaseStore } from '../engine/types.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
 
@@ -59,6 +65,10 @@ export interface DaemonConfig {
   recheckMs?: number
   /** [SRV-5] how long old connections live after `moving` */
   moveCloseMs?: number
+  /** [HA-1] `lmdb` (the default) or a postgres:// URL */
+  store?: string
+  /** [HA-3] [HA-4] on the PostgreSQL store: --advertise, --leader-ttl, --leader-renew */
+  cluster?: { advertise: string; leaderTtlMs: number; leaderRenewMs: number }
   /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
   storeScreen?: Promise<StoreScreen>
   /** after every change of the LPF's state or the lease port (flr serve's record, serve-record.ts) */
@@ -78,12 +88,15 @@ const DEFAULTS = {
   removalGraceMs: 5_000,
   recheckMs: 60_000,
   moveCloseMs: 5_000,
+  cluster: { advertise: hostname(), leaderTtlMs: 5_000, leaderRenewMs: 1_000 },
 }
 
 export class Daemon {
   private readonly cfg: DaemonConfig & typeof DEFAULTS
   private readonly log: Logger
-  private readonly engine: SeatEngine
+  private readonly engine: FrontEngine & { close(): void }
+  /** [HA-3] on the PostgreSQL store: leadership, and whether this node serves or redirects */
+  private readonly role: ClusterRole | undefined
   private readonly usage: Usage
   private readonly keeper: LicenseKeeper
   private readonly tcp: TcpFront
@@ -92,21 +105,23 @@ export class Daemon {
   private watcher: LicenseWatcher | undefined
   private stopping: Promise<void> | undefined
   readonly restored: number
+  private readonly store: DaemonStore
 
   private constructor(
     cfg: DaemonConfig,
     private readonly lock: StateLock,
-    private readonly store: LmdbLeaseStore,
+    opened: OpenedStore,
     private readonly admin: AdminGate,
     private readonly accessLog: AccessLog,
     private readonly tls: ServerTls | undefined,
   ) {
     this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
     this.log = cfg.log
+    const store = (this.store = opened.store)
     const clock = cfg.clock ?? systemClock()
     this.obs = new Observability({ clock, log: this.log })
     this.usage = usageFor(store, clock, cfg.historyDays, this.log)
-    this.engine = new SeatEngine({
+    const makeEngine = (store: LeaseStore): SeatEngine => new SeatEngine({
       clock,
       store: this.obs.metrics.timeWrites(store),
       observers: [...this.usage.observers, this.obs.metrics.observer],
@@ -118,9 +133,16 @@ export class Daemon {
       // expiry, revoke and cleanup writes are not awaited by a client: a failure must still be
       // seen, once: a store that cannot write says so itself ([LEASE-10], observeStore)
       onStoreError: (err, op, lease) => {
-        if (!isFlrError(err, 'STORE_UNAVAILABLE')) this.log.error({ err, op, lease }, 'lease store write failed')
+        if (!isFlrError(err, 'STORE_UNAVAILABLE') && !isFlrError(err, 'NOT_LEADER')) this.log.error({ err, op, lease }, 'lease store write failed')
       },
     })
+    const { hostId } = this.cfg
+    // [HA-3] on PostgreSQL the daemon is a cluster node: it serves only while it leads
+    this.role = store instanceof PgLeaseStore ? makeRole({ url: cfg.store!, store, hostId, cluster: this.cfg.cluster, clock, log: this.log, makeEngine,
+      leasePort: () => this.tcp.port, httpPort: () => this.httpPort, lpfDigest: () => this.keeper.plan?.digest,
+      canLead: () => this.keeper.serving && this.tcp.port !== undefined, front: { moveAll: (h, p) => this.tcp.moveAll(h, p), shutdownAll: () => this.tcp.shutdownAll() } }) : undefined
+    opened.bindRole(this.role)
+    this.engine = this.role?.engine ?? makeEngine(store)
     observeStore(store, this.log)
     this.tcp = new TcpFront({
       bind: this.cfg.bind,
@@ -141,10 +163,11 @@ export class Daemon {
         report: this.usage.wire,
         limits: this.cfg.connectionLimits,
         clientAuth: cfg.clientTokens && new ClientAuth(cfg.clientTokens, this.engine),
+        standby: this.role && (() => this.role!.standbyRefusal()),
         requestDone: this.obs.requestDone,
       },
     })
-    const { vendorKeys, hostId, licenseDir } = this.cfg
+    const { vendorKeys, licenseDir } = this.cfg
     const fileName = `${hostId}.lp`
     this.keeper = new LicenseKeeper({
       clock,
@@ -167,19 +190,23 @@ export class Daemon {
       onChange: () => cfg.onChange?.(),
       // [LPF-2] --grace as given: the keeper holds it to the LPF's cap
       graceMs: cfg.graceMs,
+      // [HA-2] a cluster LPF needs the store the nodes share
+      sharedStore: this.role !== undefined,
     })
-    this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status() })
+    this.obs.watch({ engine: this.engine, keeper: this.keeper, tcp: this.tcp, store, status: () => this.status(),
+      // [HA-3] flr_leader, flr_leader_term
+      cluster: this.role && (() => ({ leader: this.role!.role === 'leader', term: this.role!.fence.term() })) })
     // [LEASE-8] every stored lease comes back with a fresh TTL before anything is served
-    this.restored = this.engine.restore(store.load())
+    this.restored = this.role ? 0 : (this.engine as SeatEngine).restore((store as LmdbLeaseStore).load())
   }
 
   /** Starts the daemon. [SRV-1] it starts without a valid LPF; it refuses only for [SRV-7] and [LEASE-9]. */
   static async start(cfg: DaemonConfig): Promise<Daemon> {
     const lock = lockStateDir(cfg.stateDir)
     if (lock.staleFrom) cfg.log.warn({ stalePid: lock.staleFrom }, 'took over a stale state-directory lock from a process that is gone')
-    let store: LmdbLeaseStore | undefined
+    let store: OpenedStore | undefined
     try {
-      store = await openLeaseStore({ stateDir: cfg.stateDir, hostId: cfg.hostId, screened: cfg.storeScreen, history: cfg.historyDays !== 0 })
+      store = await openDaemonStore(cfg)
       const clock = cfg.clock ?? systemClock()
       const logDir = cfg.logDir ?? join(cfg.stateDir, 'logs')
       const daemon = new Daemon(
@@ -193,7 +220,7 @@ export class Daemon {
       await daemon.boot()
       return daemon
     } catch (e) {
-      await store?.close()
+      await store?.store.close()
       lock.release()
       throw e
     }
@@ -217,6 +244,7 @@ export class Daemon {
         store: this.store,
         // [HTTP-1] why health answers 503 when no LPF is in force
         notServing: () => this.whyNotServing(),
+        role: () => this.role?.role,
         accessLog: this.accessLog,
         expiresInDays: () => this.obs.expiresInDays(),
         routes: this.usage.routes,
@@ -230,6 +258,8 @@ export class Daemon {
     // a file written between the first read and the watcher being ready would wait for the re-check
     void this.reload()
     this.keeper.startRechecks()
+    // [HA-3] once the ports are known: they are what this node advertises
+    this.role?.start()
     this.obs.start()
   }
 
@@ -254,46 +284,31 @@ export class Daemon {
   }
 
   private hello(): HelloAnswer {
-    const serving = this.keeper.serving
-    return {
-      protocol: 1,
-      server: `flr/${VERSION}`,
-      vendor: this.keeper.plan?.vendor ?? '',
-      hostId: this.cfg.hostId,
-      serverTime: Date.now(),
-      leaseTtlMs: this.cfg.leaseTtlMs,
-      graceMs: this.keeper.graceMs,
-      // a port move sends every client here at once ([SRV-5]): no per-hello walk over the packs
-      packs: serving ? this.keeper.packNames : [],
-    }
+    return helloAnswer(this.answers)
   }
 
   /** [SRV-1] [SRV-3] [SRV-6] why no lease is served, or undefined while serving */
   private whyNotServing(): Problem | undefined {
-    const state = this.keeper.state
-    return state.kind === 'waiting' || state.kind === 'stopped' ? state.why : undefined
+    return whyNotServing(this.keeper) ?? this.role?.whyNotServing()
   }
 
   /** [WIRE-7] plus what an admin needs: when the LPF was loaded, the port in use, restored leases */
   status(): StatusAnswer {
-    const state = this.keeper.state
-    const serving = this.keeper.serving
-    const { pendingError, portError } = this.keeper
-    const reason = this.whyNotServing()
+    return statusAnswer(this.answers)
+  }
+
+  private get answers(): AnswerSources {
     return {
-      serving,
-      ...(reason ? { reason } : {}),
-      ...(state.kind !== 'waiting'
-        ? { lpf: { ...lpfSummary(state.plan, state.loadedAt), ...(state.plan.expiresAt === null ? {} : { expiresInDays: this.obs.expiresInDays() }) } }
-        : {}),
-      ...(pendingError ? { pendingError } : {}),
-      ...(portError ? { portError } : {}),
-      ...storeError(this.store),
-      listeningPort: this.tcp.port ?? null,
-      graceMs: this.keeper.graceMs,
-      restored: this.restored,
-      packs: serving ? this.engine.packs() : [],
-      ...(this.tls ? { tls: this.tls.certificate } : {}),
+      hostId: this.cfg.hostId,
+      leaseTtlMs: this.cfg.leaseTtlMs,
+      keeper: this.keeper,
+      engine: this.engine,
+      listeningPort: () => this.tcp.port,
+      storeError: () => storeError(this.store),
+      restored: () => this.restored,
+      role: this.role,
+      expiresInDays: () => this.obs.expiresInDays(),
+      tls: () => this.tls?.certificate,
     }
   }
 
@@ -307,11 +322,14 @@ export class Daemon {
 
   private async stopOnce(): Promise<void> {
     this.tcp.stopAdmitting()
+    // [HA-5] first of all: stop serving and give the term up, so that a standby takes over now
+    const handedOver = this.role?.stop()
     // no more reloads or timers; a run in flight may still bind a listener: the front closes it below
     const keeperClosed = this.keeper.close()
     this.obs.stop()
     await this.watcher?.close()
     await keeperClosed
+    await handedOver
     const closing = [this.tcp.close(), this.http?.close()]
     this.engine.close()
     await Promise.all(closing)

@@ -52,6 +52,8 @@ export interface HttpShimOptions {
   store?: { healthy(): boolean; fault?(): { message: string } | undefined }
   /** [HTTP-1] why the server does not serve leases (no valid LPF…), or undefined while it does */
   notServing?: () => Problem | undefined
+  /** [HA-4] on a cluster node: 'leader' or 'standby', shown in health (a standby's is 503) */
+  role?: () => 'leader' | 'standby' | undefined
   accessLog?: AccessLog
   /** [OBS-5] whole days until the LPF in force expires; undefined without one, or when it never expires */
   expiresInDays?: () => number | undefined
@@ -81,6 +83,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_SERVING: 503,
+  NOT_LEADER: 503,
   STORE_UNAVAILABLE: 503,
 }
 
@@ -101,6 +104,7 @@ class HttpShim {
   private readonly httpPack: string
   private readonly store: HttpShimOptions['store']
   private readonly notServing: HttpShimOptions['notServing']
+  private readonly role: HttpShimOptions['role']
   private readonly expiresInDays: HttpShimOptions['expiresInDays']
   private readonly accessLog: AccessLog | undefined
   private readonly log: ShimLog
@@ -113,6 +117,7 @@ class HttpShim {
     this.httpPack = opts.httpPack
     this.store = opts.store
     this.notServing = opts.notServing
+    this.role = opts.role
     this.expiresInDays = opts.expiresInDays
     this.accessLog = opts.accessLog
     this.log = opts.log
@@ -154,10 +159,13 @@ class HttpShim {
     const storeProblem = this.storeProblem()
     const GLS = { ...this.gls, database: { connectionCheck: storeProblem === undefined ? 'success' : `failure: ${storeProblem}` } }
     const reason = storeProblem !== undefined ? { code: 'STORE_UNAVAILABLE', message: storeProblem } : this.notServingReason()
+    // [HA-4] a load balancer's check sends traffic to the leader: a standby's health is 503
+    const role = this.role?.()
+    const cluster = role ? { role } : {}
     const days = this.expiresInDays?.()
     const expiry = days === undefined ? {} : { expiresInDays: days }
-    if (reason === undefined) return { status: 200, body: { GLS, serving: true, ...expiry } }
-    return { status: 503, body: { GLS, serving: false, reason, ...expiry } }
+    if (reason === undefined) return { status: 200, body: { GLS, serving: true, ...cluster, ...expiry } }
+    return { status: 503, body: { GLS, serving: false, ...cluster, reason, ...expiry } }
   }
 
   /** undefined while the store answers and can write; otherwise what is wrong */

@@ -56,6 +56,8 @@ export class TcpFront implements PortUse {
   private admitting = true
   /** [WIRE-10] what each accepted socket gives back when it closes (a TLS socket's count is taken at accept) */
   private readonly admitted = new WeakMap<Socket, () => void>()
+  /** [HA-5] every connection was sent `moving` to the new leader: close() says no `shutdown` after it */
+  private movedAway = false
 
   constructor(private readonly opts: TcpFrontOptions) {
     this.admission = new Admission(opts.maxConnections, opts.maxConnectionsPerAddress)
@@ -110,6 +112,17 @@ export class TcpFront implements PortUse {
     this.owners.get(lease.owner)?.push('revoked', { lease: lease.lease, pack: lease.pack, reason })
   }
 
+  /** [HA-5] [WIRE-9] `moving {host, port}` to every connection: another node leads now. */
+  moveAll(host: string, port: number): void {
+    this.movedAway = true
+    for (const conn of this.connections.values()) conn.push('moving', { host, port })
+  }
+
+  /** [HA-5] [WIRE-9] `shutdown` to every connection: this node stopped leading, the next leader is not known yet. */
+  shutdownAll(): void {
+    for (const conn of this.connections.values()) conn.push('shutdown')
+  }
+
   /** [SRV-8] From now on every new connection is refused. */
   stopAdmitting(): void {
     this.admitting = false
@@ -122,7 +135,7 @@ export class TcpFront implements PortUse {
   async close(): Promise<void> {
     this.admitting = false
     for (const conn of this.connections.values()) {
-      conn.push('shutdown')
+      if (!this.movedAway) conn.push('shutdown')
       conn.end()
     }
     const closing = this.listener?.close()

@@ -6,7 +6,8 @@ import { constants as osConstants } from 'node:os'
 import path from 'node:path'
 import { FlrError } from '../errors.js'
 
-export type StoreFaultKind = 'full' | 'io' | 'read-only' | 'other'
+// 'unreachable': a database store ([HA-1]) that cannot be reached
+export type StoreFaultKind = 'full' | 'io' | 'read-only' | 'unreachable' | 'other'
 
 export interface StoreFault {
   kind: StoreFaultKind

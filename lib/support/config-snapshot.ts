@@ -22,6 +22,8 @@ export interface ConfigSnapshot {
   httpPack: string
   maxConnections: number
   logLevel: string
+  /** [HA-1] `lmdb`, or the PostgreSQL URL with its password masked (pg-url.ts redactUrl) */
+  store?: string
 }
 
 const FILE = 'serve-config.json'

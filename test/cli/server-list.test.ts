@@ -60,7 +60,7 @@ t.test('[HA-6] flr leases on a standby follows NOT_LEADER and authenticates on t
   const standby = await scriptedNode(t, (req, socket) => (req.op === 'hello' ? helloAnswer({ role: 'standby' }) : standbyScript(s.address)(req, socket)))
   const term = terminal({ FLR_ADMIN_PASSWORD: PASSWORD })
   t.equal(await run(['leases', '--json', '--server', standby.address], term.io), 0, term.stderr())
-  t.match(JSON.parse(term.stdout()), [{ lease: held.lease, holder: 'alice' }], "the leader's leases")
+  t.match(JSON.parse(term.stdout()).leases, [{ lease: held.lease, holder: 'alice' }], "the leader's leases")
   t.same(standby.requests.filter((r) => r.request.op !== 'ping').map((r) => r.request.op), ['hello', 'auth'], 'the standby said NOT_LEADER to auth; nothing else went there')
 })
 

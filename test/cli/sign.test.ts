@@ -42,7 +42,8 @@ t.test('flr sign signs the annotated sample as is', async (t) => {
   const dir = t.testdir()
   const out = join(dir, 'sample.lp')
   t.equal(await run(['sign', join(ROOT, 'lpf-samples', 'niagara.xml'), '--key', KEY, '--out', out], terminal().io), 0)
-  t.equal(loadLpf(readFileSync(out), { vendorKeys: [vendorPub] }).packs.length, 3)
+  // station, wb, energy and the HTTP shim's default pack, Agent-Session (issue 17)
+  t.equal(loadLpf(readFileSync(out), { vendorKeys: [vendorPub] }).packs.length, 4)
 })
 
 t.test('[LPF-1] [LPF-3] flr sign refuses a source servers would refuse, and writes nothing', async (t) => {

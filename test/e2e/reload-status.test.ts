@@ -21,7 +21,7 @@ t.test('[SRV-2] [SRV-3] [WIRE-7] flr status shows the LPF in force, when it was 
 
   const healthy = await flr(['status', ...server])
   t.equal(healthy.code, 0, healthy.err)
-  t.match(healthy.out, `LPF: Acme, port ${port}, expires 2099-12-31, loaded ${loadedAt}`, 'the LPF in force and when it was loaded')
+  t.match(healthy.out, new RegExp(`LPF: Acme, port ${port}, expires 2099-12-31 \\(in \\d+ days\\), loaded ${loadedAt!.replace(/[.]/g, '\\.')}`), 'the LPF in force, its days left [OBS-5] and when it was loaded')
   t.match(healthy.out, /^Serving\.$/m)
   t.notMatch(healthy.out, /Pending error/)
   t.match(healthy.out, /station\s+4\s+0\s+4\s+0\s+2099-12-31/, 'the packs table')

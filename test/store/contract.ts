@@ -6,10 +6,11 @@
 // An implementation describes itself with a StoreImplementation: where it keeps leases (a
 // place: a state directory; for a PostgreSQL store, a fresh schema), how it opens there for
 // a host, and what it claims (keeps, restarts, hostBound, manualDurability, readElsewhere).
-// The suite runs every test whose claims hold. A PostgreSQL store is added by one more
-// call of storeContract in contract.test.ts, with `readElsewhere` reading through a second
-// connection. Write failures (a full disk, a lost connection) are not here yet: how a
-// store reports them is being settled in lib/store/lease-store.ts.
+// The suite runs every test whose claims hold. contract.test.ts runs it against the LMDB store,
+// the stores that keep nothing or acknowledge on command, and the PostgreSQL store (a fresh
+// database per test, `readElsewhere` reading through a connection of its own). Write failures
+// (a full disk, a database that went away) are store-specific: test/store/store-fault.test.ts
+// and test/store/pg-store-fault.test.ts.
 import type { Test } from 'tap'
 import type { LeaseRecord, LeaseStore } from '../../lib/engine/types.js'
 import { leaseRecord } from './fixtures.js'

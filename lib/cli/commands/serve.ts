@@ -4,16 +4,19 @@ import { join, resolve } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { CommandFailed, type CliIO } from '../io.js'
-import { bindOption, countOption, durationOption, GRACE_BOUNDS, LEASE_TTL_BOUNDS, portOption } from '../options.js'
+import { bindOption, countOption, durationOption, GRACE_BOUNDS, LEADER_TIME_BOUNDS, LEASE_TTL_BOUNDS, portOption } from '../options.js'
 import { recordServe } from '../serve-lifecycle.js'
 import { resolveHostId } from '../../lpf/host-id.js'
 import { screenStore } from '../../store/store-screen.js'
+import { redactUrl } from '../../store/pg-url.js'
 import type { Daemon, DaemonConfig } from '../../server/daemon.js'
 import type { Logger } from '../../server/logger.js'
 import { isFlrError } from '../../errors.js'
 import { ensurePrivateDir, tightenContents, type Tightened } from '../../util/private-files.js'
 import type { TlsSetting } from '../../server/tls-config.js'
 import { readClientTokens } from '../../server/client-auth.js'
+import { hostname } from 'node:os'
+import { checkLeaderTimes } from '../../cluster/leadership.js'
 
 /** the repository's lpf-samples/, from dist/lib/cli/commands/ */
 const SAMPLES_DIR = fileURLToPath(new URL('../../../../lpf-samples', import.meta.url))
@@ -39,6 +42,10 @@ interface ServeOptions {
   maxConnectionsPerAddress: string
   logDir?: string
   logLevel: string
+  advertise?: string
+  store?: string
+  leaderTtl: string
+  leaderRenew: string
   historyDays: string
 }
 
@@ -65,6 +72,10 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-connections-per-address <n>', 'TCP connections at most from one peer address; a further one gets SERVER_BUSY', '1000')
     .option('--history-days <days>', 'how long the usage history (flr report) is kept, in days; 0 keeps none', '400')
     .option('--log-dir <dir>', 'flr.log and the daily HTTP access logs (default <state-dir>/logs)')
+    .option('--store <lmdb|url>', 'where leases live: lmdb (default, in --state-dir) or postgres://… shared by a cluster; also FLR_STORE')
+    .option('--advertise <host>', 'the host name or address other nodes and clients reach this node at (default: the host name)')
+    .option('--leader-ttl <duration>', 'how long a leadership term lasts without renewal (PostgreSQL store)', '5s')
+    .option('--leader-renew <duration>', 'how often the leader renews its term; under half of --leader-ttl', '1s')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
     .addHelpText(
       'after',
@@ -74,6 +85,22 @@ Examples:
   flr serve --demo            # the sample packs, signed for this host with a demo key`,
     )
     .action(async (opts: ServeOptions) => serve(opts, io))
+}
+
+/** [HA-3] [HA-4] validated up front, naming the option: a renewal must have room to fail once */
+function clusterOptions(opts: ServeOptions): NonNullable<DaemonConfig['cluster']> {
+  const leaderTtlMs = durationOption(opts.leaderTtl, '--leader-ttl', LEADER_TIME_BOUNDS)
+  const leaderRenewMs = durationOption(opts.leaderRenew, '--leader-renew', LEADER_TIME_BOUNDS)
+  const wrong = checkLeaderTimes(leaderTtlMs, leaderRenewMs)
+  if (wrong) throw new CommandFailed(wrong, 2)
+  return { advertise: opts.advertise ?? hostname(), leaderTtlMs, leaderRenewMs }
+}
+
+/** [HA-1] `lmdb` or a PostgreSQL URL; anything else is a usage error naming the option */
+function storeOption(store: string | undefined): string | undefined {
+  if (store === undefined || store === '' || store === 'lmdb') return undefined
+  if (/^postgres(ql)?:\/\//i.test(store)) return store
+  throw new CommandFailed('--store takes lmdb or a postgres:// URL', 2)
 }
 
 async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
@@ -155,6 +182,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
     httpPack: opts.httpPack,
     logDir,
     storeScreen,
+    store: storeOption(opts.store ?? io.env.FLR_STORE),
+    cluster: clusterOptions(opts),
   }
   // [SRV-1] the record of the real ports and of why nothing is served follows every change
   const record = recordServe(config, log)
@@ -183,6 +212,8 @@ async function serve(opts: ServeOptions, io: CliIO): Promise<void> {
       httpPack: opts.httpPack,
       maxConnections: config.maxConnections!,
       logLevel: opts.logLevel,
+      // [HA-1] which store, never its password: the bundle copies this file as is
+      store: config.store ? redactUrl(config.store) : 'lmdb',
     })
   } catch (e) {
     log.warn({ err: e }, 'could not write the config snapshot used by support bundles; serving anyway')

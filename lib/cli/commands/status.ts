@@ -1,10 +1,10 @@
-// `flr status`: the packs table ([WIRE-7]).
+// `flr status`: the packs table ([WIRE-7]) and, on a cluster, its nodes ([HA-8]).
 import type { Command } from 'commander'
 import { EXIT_NOT_SERVING, json, QuietExit, table, type CliIO } from '../io.js'
 import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
 import { findLocalServer, STATE_DIR_OPTION_HELP, type LocalServer } from '../local-server.js'
 import { FlrClient } from '../../client/client.js'
-import type { StatusAnswer } from '../../protocol/replies.js'
+import type { ClusterStatus, StatusAnswer } from '../../protocol/replies.js'
 import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
 import { formatGrace } from '../../lpf/plan-rules.js'
 
@@ -79,7 +79,23 @@ export function render(s: StatusAnswer): string {
       ),
     )
   }
+  if (s.cluster) lines.push('', ...renderCluster(s.cluster))
   return lines.join('\n')
+}
+
+/** [HA-8] the nodes, their roles, when each was last seen, and which LPF each serves */
+function renderCluster(c: ClusterStatus): string[] {
+  const lines = [`Cluster: this node (${c.node}) is ${c.role === 'leader' ? `the leader${c.term ? `, term ${c.term}` : ''}` : `a standby; leader ${c.leader ?? 'not known yet'}`}`]
+  if (c.nodes.length > 0) {
+    lines.push(
+      table(
+        ['Host id', 'Address', 'Role', 'Last seen', 'LPF digest'],
+        c.nodes.map((n) => [n.hostId, n.address, n.role, `${(n.lastSeenAgoMs / 1000).toFixed(1)} s ago`, n.lpfDigest ? n.lpfDigest.slice(0, 16) : '-']),
+      ),
+    )
+  }
+  if (c.warning) lines.push(`Warning: ${c.warning}`)
+  return lines
 }
 
 /** [LPF-2] [HA-2] the grace clients are told (and the LPF's cap), a cluster LPF's hosts, the file's digest */
