@@ -1,16 +1,14 @@
 // The composition root: lock → store → engine → license keeper → fronts (TCP, HTTP) → watcher.
 // It assembles the hello and status answers and owns the order of start-up and shutdown; the
-// LPF's life cycle lives in license-keeper.ts, the TCP side in tcp-front.ts.
+// LPF's life cycle lives in license-keeper.ts, the TCP side in tcp-front.ts, the options and
+// their defaults in daemon-config.ts.
 import { join } from 'node:path'
-import { hostname } from 'node:os'
-import type { KeyObject } from 'node:crypto'
 import { FlrError, isFlrError } from '../errors.js'
 import { judgeLpf } from '../lpf/judge.js'
 import { SeatEngine } from '../engine/engine.js'
 import { lockStateDir, type StateLock } from '../store/state-lock.js'
-import type { StoreScreen } from '../store/store-screen.js'
 import { AdminGate } from '../admin/lockout.js'
-import { systemClock, type Clock } from '../util/clock.js'
+import { systemClock } from '../util/clock.js'
 import type { HelloAnswer, Problem, ReloadAnswer, StatusAnswer } from '../protocol/replies.js'
 import { helloAnswer, statusAnswer, whyNotServing, type AnswerSources } from './daemon-answers.js'
 import { VERSION } from '../version.js'
@@ -19,11 +17,10 @@ import { HttpFront } from './http-front.js'
 import { LicenseKeeper } from './license-keeper.js'
 import { Observability } from './observability.js'
 import { misnamedLpfs, readLpfFile } from './lpf-file.js'
-import type { ConnectionLimits } from './connection.js'
 import { observeStore, storeError } from './store-health.js'
 import { usageFor, type Usage } from './usage.js'
 import { TcpFront } from './tcp-front.js'
-import { ServerTls, type TlsSetting } from './tls-config.js'
+import { ServerTls } from './tls-config.js'
 import { ClientAuth } from './client-auth.js'
 import { makeRole, openDaemonStore, type DaemonStore, type OpenedStore } from './daemon-store.js'
 import { PgLeaseStore } from '../store/pg-lease-store.js'
@@ -33,66 +30,12 @@ import type { FrontEngine } from './role-engine.js'
 import type { LeaseStore } from '../engine/types.js'
 import { watchLicenseDir, WRITE_QUIET_MS, type LicenseWatcher } from './watcher.js'
 import type { Logger } from './logger.js'
+import { withDefaults, type DaemonConfig, type ResolvedDaemonConfig } from './daemon-config.js'
 
-export interface DaemonConfig {
-  licenseDir: string
-  stateDir: string
-  vendorKeys: KeyObject[]
-  hostId: string
-  log: Logger
-  /** address the lease port binds to */
-  bind?: string
-  leaseTtlMs?: number
-  graceMs?: number
-  /** null turns the HTTP shim off ([SEC 7] --no-http) */
-  httpPort?: number | null
-  httpsPort?: number | null
-  /** [TLS-1] the lease port speaks TLS only, and the HTTPS shim shares the certificate; tests shorten the timeout */
-  tls?: TlsSetting
-  tlsHandshakeTimeoutMs?: number
-  clientTokens?: Map<string, string> // --client-token-file (client-auth.ts)
-  httpPack?: string
-  maxConnections?: number
-  /** [WIRE-10] --max-connections-per-address */
-  maxConnectionsPerAddress?: number
-  /** [WIRE-10] per-connection timeouts and reply bound; not a CLI option: tests shorten them */
-  connectionLimits?: Partial<ConnectionLimits>
-  logDir?: string
-  clock?: Clock
-  /** [SRV-3] how long a removed file must stay removed */
-  removalGraceMs?: number
-  /** [SRV-2] the periodic re-check */
-  recheckMs?: number
-  /** [SRV-5] how long old connections live after `moving` */
-  moveCloseMs?: number
-  /** [HA-1] `lmdb` (the default) or a postgres:// URL */
-  store?: string
-  /** [HA-3] [HA-4] on the PostgreSQL store: --advertise, --leader-ttl, --leader-renew */
-  cluster?: { advertise: string; leaderTtlMs: number; leaderRenewMs: number }
-  /** [LEASE-9] the store's screen, started early (screenStore) to overlap start-up; used once the lock is held */
-  storeScreen?: Promise<StoreScreen>
-  /** after every change of the LPF's state or the lease port (flr serve's record, serve-record.ts) */
-  onChange?: () => void
-  /** [OBS-2] --history-days: how long the usage history is kept (default 400; 0: none is kept) */
-  historyDays?: number
-}
-
-const DEFAULTS = {
-  bind: '0.0.0.0',
-  leaseTtlMs: 30_000,
-  httpPort: 7070 as number | null,
-  httpsPort: null as number | null,
-  httpPack: 'Agent-Session',
-  maxConnections: 10_000,
-  maxConnectionsPerAddress: 1_000,
-  removalGraceMs: 5_000,
-  recheckMs: 60_000,
-  moveCloseMs: 5_000,
-  cluster: { advertise: hostname(), leaderTtlMs: 5_000, leaderRenewMs: 1_000 },
-}
+export type { DaemonConfig } from './daemon-config.js'
 
 export class Daemon {
-  private readonly cfg: DaemonConfig & typeof DEFAULTS
+  private readonly cfg: ResolvedDaemonConfig
   private readonly log: Logger
   private readonly engine: FrontEngine & { close(): void }
   /** [HA-3] on the PostgreSQL store: leadership, and whether this node serves or redirects */
@@ -115,7 +58,7 @@ export class Daemon {
     private readonly accessLog: AccessLog,
     private readonly tls: ServerTls | undefined,
   ) {
-    this.cfg = { ...DEFAULTS, ...(stripUndefined(cfg) as DaemonConfig) }
+    this.cfg = withDefaults(cfg)
     this.log = cfg.log
     const store = (this.store = opened.store)
     const clock = cfg.clock ?? systemClock()
@@ -340,8 +283,4 @@ export class Daemon {
     this.lock.release()
     this.log.info('stopped; leases are stored and come back on the next start')
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }
