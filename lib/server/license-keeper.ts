@@ -1,14 +1,16 @@
-// The LPF's life in a running server ([SRV-1]..[SRV-3], [SRV-5], [SRV-6]): one explicit state,
-// changed in one place (enter), every timer on the injected clock, and the serialized reload
-// written as named steps. It drives the engine (serving or not) and asks the TCP front for ports;
-// it knows neither sockets nor files (reading and loading are injected).
-// ~330 lines with a reason: the state, its transitions and the steps that drive them read best side by side.
+// The LPF's life in a running server ([SRV-1]..[SRV-3], [SRV-5], [SRV-6]): the serialized reload
+// written as named steps, every timer on the injected clock. What a run finds goes to the state
+// (license-life.ts: the one state, its transitions, the removal grace and the expiry); a rejected
+// file and a port that could not be bound are kept here, beside it. It drives the engine (serving
+// or not) and asks the TCP front for ports; it knows neither sockets nor files (reading and loading
+// are injected).
 import { isFlrError, type FlrError } from '../errors.js'
 import type { LicensePlan } from '../lpf/plan.js'
 import { every, timerAt, type Cancel } from '../util/clock.js'
 import type { DatedProblem, Problem, ReloadAnswer } from '../protocol/replies.js'
 import type { LpfFile } from './lpf-file.js'
 import type { KeeperOptions, LicenseState } from './license-state.js'
+import { LicenseLife } from './license-life.js'
 import { clusterRefusal, GraceCap } from './license-policy.js'
 
 /** What one reload run has found so far; each step reads it and adds to it. */
@@ -23,15 +25,12 @@ interface Run {
 const STEPS = ['readFile', 'handleMissing', 'skipUnchanged', 'skipAlreadyJudged', 'load', 'settleIfYoung', 'reject', 'bindPort', 'apply'] as const
 
 export class LicenseKeeper {
-  private current: LicenseState = { kind: 'waiting', why: { code: 'LPF_MISSING', message: 'no LPF loaded yet' } }
   /** [SRV-2] the rejection of the file on disk, and that file's digest (a file is judged once) */
   private pending: DatedProblem | undefined
   private rejectedDigest: string | undefined
   /** [SRV-5] the port the plan names could not be bound; independent of the state */
   private portProblem: DatedProblem | undefined
   private names: readonly string[] = []
-  private removalTimer: Cancel | undefined
-  private expiryTimer: Cancel | undefined
   private settleTimer: Cancel | undefined
   private recheckTimer: Cancel | undefined
   private running: Promise<ReloadAnswer> | undefined
@@ -40,10 +39,12 @@ export class LicenseKeeper {
   private readonly judging = new AbortController()
   private readonly wallNow: () => number
   private readonly grace: GraceCap
+  private readonly life: LicenseLife
 
   constructor(private readonly opts: KeeperOptions) {
     this.wallNow = opts.wallNow ?? Date.now
     this.grace = new GraceCap(opts.graceMs, opts.log)
+    this.life = new LicenseLife(opts, () => void this.reload())
   }
 
   /** [LPF-2] [WIRE-4] the grace period hello advertises: the LPF's cap, or --grace if shorter */
@@ -52,15 +53,15 @@ export class LicenseKeeper {
   }
 
   get state(): LicenseState {
-    return this.current
+    return this.life.state
   }
 
   get serving(): boolean {
-    return this.current.kind === 'serving' || this.current.kind === 'grace'
+    return this.life.serving
   }
 
   get plan(): LicensePlan | undefined {
-    return this.current.kind === 'waiting' ? undefined : this.current.plan
+    return this.life.plan
   }
 
   /** the plan's pack names, for every hello: built once per plan, not once per connection */
@@ -143,21 +144,21 @@ export class LicenseKeeper {
       run.file = await this.opts.read()
     } catch (e) {
       // there, but unreadable: a bad file, not a removed one ([SRV-2], not [SRV-3])
-      this.endGrace()
+      this.life.endGrace()
       return this.rejected(flrErrorOrThrow(e))
     }
     return undefined
   }
 
   private handleMissing(run: Run): ReloadAnswer | undefined {
-    if (!run.file) return this.missing()
-    this.endGrace()
+    if (!run.file) return this.life.missing()
+    this.life.endGrace()
     return undefined
   }
 
   /** The file in force is on disk again: nothing to apply, a pending error is gone, a failed port move is retried. */
   private async skipUnchanged(run: Run): Promise<ReloadAnswer | undefined> {
-    const state = this.current
+    const state = this.life.state
     if (state.kind !== 'serving' || run.file!.digest !== state.plan.digest) return undefined
     this.clearPending()
     if (this.opts.ports.port === state.plan.port) return { applied: false }
@@ -210,7 +211,7 @@ export class LicenseKeeper {
     run.portProblem = await this.usePort(run.plan!.port)
     if (this.opts.ports.port !== undefined) return undefined
     // every re-check tries again
-    this.notServingBecause(run.portProblem!)
+    this.life.notServingBecause(run.portProblem!)
     return { applied: false, error: run.portProblem }
   }
 
@@ -218,12 +219,12 @@ export class LicenseKeeper {
   private apply(run: Run): ReloadAnswer {
     const plan = run.plan!
     const previous = this.plan
-    this.enter({ kind: 'serving', plan, loadedAt: this.isoNow() })
+    this.life.enter({ kind: 'serving', plan, loadedAt: this.isoNow() })
     this.clearPending()
     this.grace.apply(plan)
     this.opts.engine.applyPlan(plan.packs)
     this.names = plan.packs.map((p) => p.name)
-    this.armExpiry(plan)
+    this.life.armExpiry(plan)
     this.opts.log.info(
       { vendor: plan.vendor, port: plan.port, packs: plan.packs.length, expiration: plan.expiration, graceMs: this.graceMs, digest: plan.digest, previousPort: previous?.port },
       previous ? 'new LPF applied' : 'LPF loaded: serving',
@@ -231,98 +232,16 @@ export class LicenseKeeper {
     return run.portProblem ? { applied: true, error: run.portProblem } : { applied: true }
   }
 
-  // ---- transitions ----
-
-  /** The one place the state changes. */
-  private enter(next: LicenseState): void {
-    const before = this.current
-    this.current = next
-    // [SRV-1] at start and at every change, the log says why nothing is served (a stop from
-    // serving logs its own line: stopServing)
-    if ((next.kind === 'waiting' || next.kind === 'stopped') && before.kind === next.kind && !sameProblem(before.why, next.why)) {
-      const { fileName, licenseDir } = this.opts
-      this.opts.log.warn({ code: next.why.code, expected: fileName, licenseDir, misnamed: this.opts.misnamed?.() }, `not serving: ${next.why.message}`)
-    }
-    this.opts.onChange?.()
-  }
-
-  /**
-   * [SRV-3] A removed file starts the grace; the timer ends it through reload(), so the decision
-   * to stop serving is taken in the same serialized run that would see a returning file.
-   */
-  private missing(): ReloadAnswer {
-    const { fileName, licenseDir, clock } = this.opts
-    const error: Problem = { code: 'LPF_MISSING', message: missingMessage(fileName, licenseDir, this.opts.misnamed?.() ?? []) }
-    const state = this.current
-    if (state.kind === 'waiting') this.enter({ kind: 'waiting', why: error })
-    if (state.kind === 'waiting' || state.kind === 'stopped') return { applied: false, error }
-    if (state.kind === 'serving') {
-      this.opts.log.warn({ file: fileName }, `LPF removed; leases are revoked if it stays removed for ${this.opts.removalGraceMs} ms`)
-      this.enter({ kind: 'grace', plan: state.plan, loadedAt: state.loadedAt, until: clock.now() + this.opts.removalGraceMs })
-    }
-    const { until } = this.current as Extract<LicenseState, { kind: 'grace' }>
-    if (clock.now() < until) {
-      this.removalTimer ??= timerAt(clock, until, () => {
-        this.removalTimer = undefined
-        void this.reload()
-      })
-      return { applied: false, error }
-    }
-    this.stopServing('lpf-removed', { code: 'LPF_MISSING', message: `${fileName} was removed from ${licenseDir}` })
-    return { applied: false, error }
-  }
-
-  /** The file is there (good, bad or unreadable): a removal grace is called off. */
-  private endGrace(): void {
-    this.removalTimer?.()
-    this.removalTimer = undefined
-    const state = this.current
-    if (state.kind === 'grace') this.enter({ kind: 'serving', plan: state.plan, loadedAt: state.loadedAt })
-  }
+  // ---- what the runs keep beside the state ----
 
   private rejected(e: FlrError, file?: LpfFile): ReloadAnswer {
     const error = problemOf(e)
     // [SRV-2] the last valid LPF stays in force; the error shows in status until a good file arrives
     this.pending = { ...error, at: this.isoNow() }
     this.rejectedDigest = file?.digest
-    this.notServingBecause(error)
+    this.life.notServingBecause(error)
     this.opts.log.warn({ code: e.code, file: this.opts.fileName }, `LPF rejected: ${e.message}`)
     return { applied: false, error }
-  }
-
-  /** While not serving, status says why: the latest reason replaces the one before. */
-  private notServingBecause(why: Problem): void {
-    const state = this.current
-    if (state.kind === 'waiting' || state.kind === 'stopped') this.enter({ ...state, why })
-  }
-
-  /** [SRV-3] removed / [SRV-6] expired: every lease revoked, the listener stays bound. */
-  private stopServing(reason: 'lpf-removed' | 'lpf-expired', why: Problem): void {
-    const state = this.current
-    if (state.kind !== 'serving' && state.kind !== 'grace') return
-    this.removalTimer?.()
-    this.removalTimer = undefined
-    this.disarmExpiry()
-    this.enter({ kind: 'stopped', plan: state.plan, loadedAt: state.loadedAt, why })
-    this.opts.log.warn({ reason, code: why.code }, `stopped serving: ${why.message}; every lease is revoked`)
-    this.opts.engine.stopServing(reason)
-  }
-
-  /** [SRV-6] at the expiration instant, however far (timerAt steps past setTimeout's 24.8 days). */
-  private armExpiry(plan: LicensePlan): void {
-    this.disarmExpiry()
-    const { expiresAt } = plan
-    if (expiresAt === null) return
-    this.expiryTimer = timerAt(this.opts.clock, expiresAt, () => {
-      this.expiryTimer = undefined
-      if (this.plan !== plan) return
-      this.stopServing('lpf-expired', { code: 'LPF_EXPIRED', message: `the LPF expired at ${new Date(expiresAt).toISOString()}` })
-    })
-  }
-
-  private disarmExpiry(): void {
-    this.expiryTimer?.()
-    this.expiryTimer = undefined
   }
 
   private async usePort(port: number): Promise<Problem | undefined> {
@@ -338,25 +257,14 @@ export class LicenseKeeper {
   }
 
   private cancelTimers(): void {
-    for (const cancel of [this.recheckTimer, this.settleTimer, this.expiryTimer, this.removalTimer]) cancel?.()
-    this.recheckTimer = this.settleTimer = this.expiryTimer = this.removalTimer = undefined
+    for (const cancel of [this.recheckTimer, this.settleTimer]) cancel?.()
+    this.recheckTimer = this.settleTimer = undefined
+    this.life.cancelTimers()
   }
 
   private isoNow(): string {
     return new Date(this.opts.clock.now()).toISOString()
   }
-}
-
-/** [SRV-1] what is expected, where, and any LPF there under another name */
-function missingMessage(fileName: string, licenseDir: string, misnamed: string[]): string {
-  const base = `no ${fileName} in ${licenseDir}`
-  if (misnamed.length === 0) return `${base}: put the LPF from the vendor there, named ${fileName} after this host's id (flr host-id)`
-  const list = misnamed.slice(0, 5).join(', ') + (misnamed.length > 5 ? ', …' : '')
-  return `${base}, but ${list} is there: an LPF is read only under this host's name, ${fileName}; rename it if it was made for this host (flr inspect shows its hostId)`
-}
-
-function sameProblem(a: Problem, b: Problem): boolean {
-  return a.code === b.code && a.message === b.message
 }
 
 function problemOf(e: Problem): Problem {
