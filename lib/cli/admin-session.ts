@@ -29,14 +29,26 @@ export async function adminPassword(opts: AdminOptions, io: CliIO): Promise<stri
   throw new CommandFailed('no admin password: run in a terminal to be prompted, or set FLR_ADMIN_PASSWORD', 2)
 }
 
+/** Where and how every CLI command reaches the server: --server (else the local server's record), TLS, the site token. */
+export function reachOptions(opts: Omit<AdminOptions, 'password'>, io: CliIO) {
+  return { ...serverAddress(opts.server, io.env, opts.stateDir), tls: tlsFrom(opts, io.env), ...clientToken(io.env) }
+}
+
+/** Runs `work` on a connection of its own, as `client`, and closes it. */
+export async function withClient<T>(opts: Omit<AdminOptions, 'password'>, io: CliIO, client: string, work: (client: FlrClient) => Promise<T>): Promise<T> {
+  const connected = await FlrClient.connect({ ...reachOptions(opts, io), client, reconnect: false })
+  try {
+    return await work(connected)
+  } finally {
+    connected.close()
+  }
+}
+
 /** Runs `work` on an authenticated admin connection and closes it. */
 export async function withAdmin<T>(opts: AdminOptions, io: CliIO, work: (client: FlrClient) => Promise<T>): Promise<T> {
   const password = await adminPassword(opts, io)
-  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env, opts.stateDir), client: 'flr-admin', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
-  try {
+  return withClient(opts, io, 'flr-admin', async (client) => {
     await client.request('auth', { password })
-    return await work(client)
-  } finally {
-    client.close()
-  }
+    return work(client)
+  })
 }

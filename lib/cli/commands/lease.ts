@@ -2,12 +2,13 @@
 import { hostname, userInfo } from 'node:os'
 import type { Command } from 'commander'
 import { CommandFailed, json, type CliIO } from '../io.js'
-import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { SERVER_OPTION_HELP } from '../server-address.js'
+import { reachOptions } from '../admin-session.js'
 import { STATE_DIR_OPTION_HELP } from '../local-server.js'
 import { parseDuration } from '../../util/duration.js'
 import { FlrClient, type Lease } from '../../client/client.js'
 import { MAX_WAIT_MS } from '../../protocol/fields.js'
-import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
+import { tlsOptions, type TlsFlags } from '../tls-options.js'
 
 interface LeaseOptions extends TlsFlags {
   server?: string
@@ -37,11 +38,9 @@ const RELEASE_TIMEOUT_MS = 5_000
 async function lease(pack: string, opts: LeaseOptions, io: CliIO): Promise<void> {
   const wait = opts.wait === undefined ? undefined : parseWait(opts.wait)
   const client = await FlrClient.connect({
-    ...serverAddress(opts.server, io.env, opts.stateDir),
+    ...reachOptions(opts, io),
     client: `${userInfo().username}@${hostname()}`,
     app: 'flr lease',
-    tls: tlsFrom(opts, io.env),
-    ...clientToken(io.env),
   })
   try {
     // Ctrl-C during a --wait ends the wait: closing the connection cancels it ([LEASE-4])

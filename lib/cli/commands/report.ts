@@ -2,15 +2,12 @@
 // `report` op): the server owns the history, keeps its rollups current, and its state
 // directory is locked while it runs. --by holder names people: it asks for the admin password.
 import type { Command } from 'commander'
-import { FlrClient } from '../../client/client.js'
 import type { ReportAnswer } from '../../protocol/replies.js'
 import { holderCsv, reportCsv, round } from '../../report/csv.js'
 import type { HolderRow } from '../../report/holders.js'
 import type { ReportRow } from '../../report/report.js'
-import { adminOptions, withAdmin, type AdminOptions } from '../admin-session.js'
-import { clientToken, tlsFrom } from '../tls-options.js'
+import { adminOptions, withAdmin, withClient, type AdminOptions } from '../admin-session.js'
 import { CommandFailed, json, table, type CliIO } from '../io.js'
-import { serverAddress } from '../server-address.js'
 
 interface ReportOptions extends AdminOptions {
   from?: string
@@ -43,20 +40,11 @@ export function register(program: Command, io: CliIO): void {
     const report =
       opts.by === 'holder'
         ? await withAdmin(opts, io, (c) => c.request('report', asked))
-        : await withClient(opts, io, (c) => c.request('report', asked))
+        : await withClient(opts, io, 'flr-report', (c) => c.request('report', asked))
     if (opts.json) return io.out(json(report))
     if (opts.csv) return io.out(report.by === 'holder' ? holderCsv(report.rows as unknown as HolderRow[]).trimEnd() : reportCsv(report.rows as unknown as ReportRow[]).trimEnd())
     io.out(render(report))
   })
-}
-
-async function withClient<T>(opts: AdminOptions, io: CliIO, work: (client: FlrClient) => Promise<T>): Promise<T> {
-  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env), client: 'flr-report', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
-  try {
-    return await work(client)
-  } finally {
-    client.close()
-  }
 }
 
 export function render(report: ReportAnswer): string {

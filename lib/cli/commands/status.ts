@@ -1,11 +1,11 @@
 // `flr status`: the packs table ([WIRE-7]) and, on a cluster, its nodes ([HA-8]).
 import type { Command } from 'commander'
 import { EXIT_NOT_SERVING, json, QuietExit, table, type CliIO } from '../io.js'
-import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { SERVER_OPTION_HELP } from '../server-address.js'
+import { withClient } from '../admin-session.js'
 import { findLocalServer, STATE_DIR_OPTION_HELP, type LocalServer } from '../local-server.js'
-import { FlrClient } from '../../client/client.js'
 import type { ClusterStatus, StatusAnswer } from '../../protocol/replies.js'
-import { clientToken, tlsFrom, tlsOptions, type TlsFlags } from '../tls-options.js'
+import { tlsOptions, type TlsFlags } from '../tls-options.js'
 import { formatGrace } from '../../lpf/plan-rules.js'
 
 interface StatusOptions extends TlsFlags {
@@ -33,12 +33,7 @@ export function register(program: Command, io: CliIO): void {
 }
 
 async function ask(opts: StatusOptions, io: CliIO): Promise<StatusAnswer> {
-  const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env, opts.stateDir), client: 'flr-status', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
-  try {
-    return await client.status()
-  } finally {
-    client.close()
-  }
+  return withClient(opts, io, 'flr-status', (client) => client.status())
 }
 
 /** What the record of a server with no lease port says: it runs, serves nothing, and why. */

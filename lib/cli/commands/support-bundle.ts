@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { json, type CliIO } from '../io.js'
 import { describeError } from '../io.js'
-import { serverAddress, SERVER_OPTION_HELP } from '../server-address.js'
+import { SERVER_OPTION_HELP } from '../server-address.js'
+import { withClient } from '../admin-session.js'
 import { findLocalServer, localStateDir, STATE_DIR_OPTION_HELP } from '../local-server.js'
-import { FlrClient } from '../../client/client.js'
-import { clientToken, tlsFrom, type TlsFlags } from '../tls-options.js'
+import type { TlsFlags } from '../tls-options.js'
 import { supportBundle } from '../../support/bundle.js'
 
 interface BundleOptions extends TlsFlags {
@@ -45,12 +45,7 @@ async function liveStatus(opts: BundleOptions, io: CliIO): Promise<unknown> {
   const local = opts.server ?? io.env.FLR_SERVER ? undefined : findLocalServer(opts.stateDir, io.env)
   if (local && !local.address) return { serving: false, reason: local.record.reason, record: local.record }
   try {
-    const client = await FlrClient.connect({ ...serverAddress(opts.server, io.env, opts.stateDir), client: 'flr-support-bundle', reconnect: false, tls: tlsFrom(opts, io.env), ...clientToken(io.env) })
-    try {
-      return await client.status()
-    } finally {
-      client.close()
-    }
+    return await withClient(opts, io, 'flr-support-bundle', (client) => client.status())
   } catch (e) {
     return { unreachable: describeError(e) }
   }
