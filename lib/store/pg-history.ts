@@ -45,7 +45,7 @@ export class PgHistory implements LeaseHistory {
       'SELECT day, pack, rollup FROM flr_rollups WHERE day >= $1 AND day < $2 ORDER BY day, pack',
       [from, to],
     )
-    return result.rows.map((r) => ({ day: Number(r.day), pack: r.pack, rollup: JSON.parse(r.rollup) as unknown }))
+    return result.rows.map((r) => ({ day: Number(r.day), pack: r.pack, rollup: JSON.parse(r.rollup, fromJson) as unknown }))
   }
 
   async checkpoint(day?: number): Promise<Checkpoint | undefined> {
@@ -63,7 +63,7 @@ export class PgHistory implements LeaseHistory {
         await client.query(
           `INSERT INTO flr_rollups (day, pack, rollup) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
              ON CONFLICT (day, pack) DO UPDATE SET rollup = EXCLUDED.rollup`,
-          [rows.map((r) => r.day), rows.map((r) => r.pack), rows.map((r) => JSON.stringify(r.rollup) ?? 'null')],
+          [rows.map((r) => r.day), rows.map((r) => r.pack), rows.map((r) => JSON.stringify(r.rollup, toJson) ?? 'null')],
         )
       }
       await client.query('INSERT INTO flr_checkpoints (day, state) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET state = EXCLUDED.state', [
@@ -122,4 +122,20 @@ function eventOf(r: EventRow): HistoryEvent {
     default:
       return { kind: 'limit', at, pack: r.pack, limit: r.lim! }
   }
+}
+
+/**
+ * A rollup holds bytes (the distinct holders' hashes, lib/report/holder-hash.ts): JSON would
+ * write a Uint8Array as an object of indices and read it back as one, losing every holder.
+ * They travel as `{"$bytes": base64}` and come back as a Uint8Array.
+ */
+function toJson(this: unknown, _key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) ? { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') } : value
+}
+
+function fromJson(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && typeof (value as { $bytes?: unknown }).$bytes === 'string') {
+    return new Uint8Array(Buffer.from((value as { $bytes: string }).$bytes, 'base64'))
+  }
+  return value
 }
