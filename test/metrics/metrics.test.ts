@@ -92,14 +92,19 @@ t.test('[OBS-1] a scrape after leases, denials and a release: every metric of th
   t.notOk(text.includes('alice'), 'nor does any other part of the scrape')
 })
 
-t.test('[OBS-1] the gauges follow the daemon between scrapes; expiries and a pack removed from the LPF are counted as ends', async (t) => {
+t.test('[OBS-1] the gauges follow the daemon between scrapes, and an expiry is counted as an end', async (t) => {
   const { port, daemon, dirs } = await servePacks(t, PACKS, { httpPort: 0, leaseTtlMs: 300 })
   const peer = await RawPeer.hello(t, port, 'metrics-client')
   await peer.call('lease', { pack: 'station', holder: 'alice' })
   t.equal(valueOf((await scrape(daemon.httpPort!)).families, 'flr_pack_in_use', { pack: 'station' }), 1)
   await until(daemon.httpPort!, (f) => valueOf(f, 'flr_lease_ends_total', { pack: 'station', how: 'expired' }) === 1, 'the expiry')
   t.equal(valueOf((await scrape(daemon.httpPort!)).families, 'flr_pack_in_use', { pack: 'station' }), 0, 'the seat is free again')
+})
 
+t.test('[OBS-1] a lease whose pack leaves the LPF is counted as ended pack-removed', async (t) => {
+  // the default TTL: a short one could let the lease expire first on a loaded machine
+  const { port, daemon, dirs } = await servePacks(t, PACKS, { httpPort: 0 })
+  const peer = await RawPeer.hello(t, port, 'metrics-client')
   const held = await peer.call('lease', { pack: 'wb', holder: 'bob' })
   t.match(held, { ok: true })
   dropLpf(dirs.licenseDir, { port, packs: [PACKS[0]!] })
