@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, utimesSync } from 'node:fs'
 import { run } from '../../lib/cli/main.js'
 import { captureLog } from '../helpers/reload.js'
-import { HOST_ID, dropLpf, freePort, makeDirs, servePacks, startDaemon } from '../helpers/server.js'
+import { HOST_ID, dropLpf, freePort, makeDirs, servePacks, spawnServe, startDaemon } from '../helpers/server.js'
 import { terminal } from '../helpers/terminal.js'
 import { RawPeer } from '../helpers/wire.js'
 
@@ -75,4 +75,25 @@ t.test('[HA-2] a cluster LPF on the LMDB store: not served, LPF_NEEDS_SHARED_STO
   t.match(status.reason, { code: 'LPF_NEEDS_SHARED_STORE', message: /cluster LPF for 2 hosts .*--store postgres:\/\// })
   t.match(status.pendingError, { code: 'LPF_NEEDS_SHARED_STORE' })
   t.equal(daemon.leasePort, undefined, 'no lease port: nothing is served')
+})
+
+t.test('[LPF-2] [WIRE-4] flr serve: without --grace the LPF\'s grace is advertised (up to 30d); a longer --grace is ignored and logged', async (t) => {
+  const dirs = makeDirs(t)
+  const port = await freePort()
+  dropLpf(dirs.licenseDir, { port, packs: PACKS, grace: '30d' })
+  const plain = spawnServe(t, dirs)
+  await plain.waitForLog(/^LPF loaded: serving$/, 60_000)
+  const peer = await RawPeer.hello(t, port)
+  t.equal((await peer.call('hello', { protocol: 1, client: 'grace-test' })).graceMs, 30 * DAY, 'no --grace: the vendor\'s 30d')
+  peer.destroy()
+  plain.child.kill('SIGTERM')
+  await plain.exited
+
+  dropLpf(dirs.licenseDir, { port, packs: PACKS, grace: '2d' })
+  const capped = spawnServe(t, dirs, ['--grace', '10d'])
+  const warning = await capped.waitForLog(/^--grace 10d is ignored: the LPF allows a grace period of at most 2d/, 60_000)
+  t.match(warning, { level: 40, requestedGraceMs: 10 * DAY, lpfGraceMs: 2 * DAY, graceMs: 2 * DAY })
+  await capped.waitForLog(/^LPF loaded: serving$/, 60_000)
+  const again = await RawPeer.hello(t, port)
+  t.equal((await again.call('hello', { protocol: 1, client: 'grace-test' })).graceMs, 2 * DAY, '--grace 10d over a 2d LPF: 2d')
 })
