@@ -23,6 +23,8 @@ interface EventRow {
 export class PgHistory implements LeaseHistory {
   constructor(
     private readonly pool: pg.Pool,
+    /** a client of the pool whose 'error' events are listened to (pg-writer.ts) */
+    private readonly connect: () => Promise<pg.PoolClient>,
     /** the store's group commit: durable (and fenced) once it resolves */
     private readonly write: (notes: readonly HistoryNote[]) => Promise<void>,
   ) {}
@@ -94,8 +96,7 @@ export class PgHistory implements LeaseHistory {
   }
 
   async #transaction<T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    client.on('error', () => {}) // the pool's own listener is off while it is checked out
+    const client = await this.connect()
     try {
       await client.query('BEGIN')
       const answer = await body(client)

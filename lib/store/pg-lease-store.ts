@@ -93,7 +93,7 @@ export class PgLeaseStore implements LeaseStore {
     // find out now ([LEASE-10])
     this.#db = new PgWriter({ url: opts.url, hostId: opts.hostId, timeoutMs: opts.timeoutMs ?? 5_000, idleInTransactionMs: opts.idleInTransactionMs }, () => this.#scheduleProbe(0))
     this.migrated = this.#migrate()
-    this.history = new PgHistory(this.#db.pool, (notes) => this.#write({ notes }))
+    this.history = new PgHistory(this.#db.pool, () => this.#db.connect(), (notes) => this.#write({ notes }))
   }
 
   async #migrate(): Promise<Migrated> {

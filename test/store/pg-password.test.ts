@@ -19,7 +19,8 @@ t.test('[HA-1] [LEASE-10] no password in the log, status, health or support bund
   const port = await freePort()
   dropLpf(dirs.licenseDir, { port, packs: [{ name: 'station', limit: 2 }] })
   const serve = spawnServeWithHttp(t, dirs, ['--store', url, '--advertise', '127.0.0.1'])
-  const httpPort = await serve.httpPort()
+  // generous: a loaded machine starts node slowly (the helper's httpPort() waits 15 s)
+  const httpPort = Number((await serve.waitForLog(/^HTTP shim listening/, 60_000)).port)
   await serve.waitForLog(/^leading \(term/, 60_000)
   await eventually(() => existsSync(join(dirs.stateDir, 'serve-config.json')), 'serve-config.json')
   const status = async (): Promise<string> => {
